@@ -133,7 +133,7 @@ TASKS: tuple[TaskSpec, ...] = (
         60,
         30,
         "agentrm_bench.envs.tool_query:ToolQueryEnv",
-        "in-process",  # a per-episode service with the sandbox's handle() API; not yet served through it
+        "server",  # toolset services behind the sandbox (default a local subprocess; sandbox=None: in-process)
         requires=("networkx", "requests", "geopy"),
         extra="tool-query",
         data_check="agentrm_bench.envs.tool_query:data_availability",
@@ -147,7 +147,7 @@ TASKS: tuple[TaskSpec, ...] = (
         40,
         30,
         "agentrm_bench.envs.tool_operation:ToolOperationEnv",
-        "in-process",  # a per-episode service with the sandbox's handle() API; not yet served through it
+        "server",  # toolset services behind the sandbox (default a local subprocess; sandbox=None: in-process)
         requires=("openpyxl", "formulas", "regex"),
         extra="tool-operation",
     ),

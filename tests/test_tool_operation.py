@@ -305,7 +305,8 @@ def test_todo_operations_and_failures(todo):
 
 
 def test_concurrent_todo_episodes_do_not_share_state():
-    first, second = gym.make(ENV_ID).unwrapped, gym.make(ENV_ID).unwrapped
+    # in this process both envs share one service: the strictest case (tests/test_tools_sandbox.py: sandboxed)
+    first, second = gym.make(ENV_ID, sandbox=None).unwrapped, gym.make(ENV_ID, sandbox=None).unwrapped
     index = 20 + tools_rows.TODO_TEST_IDS.index(85 if 85 in tools_rows.TODO_TEST_IDS else 131)
     first.reset(options={"index": index})
     second.reset(options={"index": index})

@@ -386,7 +386,7 @@ def test_an_argument_mentioning_finish_ends_the_episode_as_upstream(make_env):
 
 
 def test_partial_progress_and_failed_call_records(make_env):
-    env = make_env()
+    env = make_env(sandbox=None)  # reads the service's action path directly
     env.reset(options={"index": index_of(env, 1006)})  # subgoals: the neighbour list, then 3
     obs, info, _ = act(env, "neighbourCheck", graph="AuthorNet", node="Ada Quill")
     assert obs == "Please load the AuthorNet first." and info["valid_action"] and info["progress"] == 0.0
@@ -417,7 +417,7 @@ def test_air_quality_bands_keep_upstream_gaps():
 
 # ---------------------------------------------------------------------------------------------- toolsets
 def test_weather_date_rules_and_cleaning(make_env):
-    env = make_env()
+    env = make_env(sandbox=None)  # reads the service's action path directly
     env.reset(options={"index": index_of(env, 2001)})  # current date 2023-03-10
     span = {"latitude": 10.5, "longitude": 20.25}
     obs, info, _ = act(env, "get_historical_temp", **span, start_date="2023-03-10", end_date="2023-03-10")
@@ -439,7 +439,7 @@ def test_weather_date_rules_and_cleaning(make_env):
 
 
 def test_movie_tools_on_the_fixture_cassette(make_env):
-    env = make_env()
+    env = make_env(sandbox=None)  # reads the service's action path directly
     env.reset(options={"index": index_of(env, 3002)})
     obs, *_ = act(env, "get_search_movie", movie_name="No Such Film")
     assert obs == "ERROR | IndexError(list index out of range)"

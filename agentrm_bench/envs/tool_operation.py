@@ -20,6 +20,12 @@ ends on any action whose text contains "finish", e.g. writing the word "finished
 workbook exposes only the start sheets Sheet1..Sheet21 (the upstream copy also holds the Answer sheets,
 which would let an agent read the target); for todo the final-state check also covers AgentGym's
 operation rows, whose data marks every row as a query (see envs/tool-operation/PROVENANCE.md).
+
+``sandbox`` chooses where the toolset services run: ``"local"`` (default; a subprocess per toolset,
+started on its first episode), ``"docker"`` (a container without network) through
+:mod:`agentrm_bench.sandbox`, or ``None`` (this process). Either way a process's envs share each
+toolset's service, every episode in its own session; ``close()`` releases the env's share of a server
+(:mod:`.tools_remote`). The sandbox server imports :func:`service`.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from typing import Any
 from ..env import Outcome, TextEnv
 from . import tools_experts as experts
 from .tools_protocol import ERROR_PREFIX
+from .tools_remote import RemoteToolService, acquire, check_sandbox
 from .tools_rows import TODO_SEED, WORKBOOK, ToolRow, data_file, load_rows
 from .tools_service import ToolService
 from .tools_sheet import SheetToolset
@@ -40,10 +47,21 @@ START_SHEETS = tuple(f"Sheet{i}" for i in range(1, 22))
 FINISH_HINT = "When the goal is reached, call the finish tool to end the episode."
 
 
+TOOLSETS = {"sheet": SheetToolset, "todo": TodoToolset}
+SERVICE = "agentrm_bench.envs.tool_operation:service"
+
+
+def service(toolset: str) -> ToolService:
+    """A fresh service for one toolset ("sheet" or "todo"): the factory the sandbox server imports."""
+    if toolset not in TOOLSETS:
+        raise ValueError(f"toolset must be one of {sorted(TOOLSETS)}, got {toolset!r}")
+    return ToolService(TOOLSETS[toolset])
+
+
 @functools.cache
 def services() -> dict[str, ToolService]:
-    """The toolset services of this process (in-process until the sandbox serves them over a socket)."""
-    return {"sheet": ToolService(SheetToolset), "todo": ToolService(TodoToolset)}
+    """The in-process toolset services (``sandbox=None``), shared by this process's environments."""
+    return {name: service(name) for name in TOOLSETS}
 
 
 @functools.cache
@@ -83,12 +101,22 @@ class ToolOperationEnv(TextEnv):
     splits = ("test",)
     default_max_turns = 30
 
-    def __init__(self, split: str = "test", max_turns: int | None = None, render_mode: str | None = None):
+    def __init__(
+        self,
+        split: str = "test",
+        max_turns: int | None = None,
+        render_mode: str | None = None,
+        *,
+        sandbox: str | None = "local",
+    ):
         super().__init__(split=split, max_turns=max_turns, render_mode=render_mode)
+        self.sandbox = check_sandbox(sandbox)
+        self._remotes: dict[str, RemoteToolService] = {}  # toolset -> its sandboxed service, started when first used
         self._row: ToolRow | None = None
-        self._service: ToolService | None = None
+        self._service: ToolService | RemoteToolService | None = None
         self._session: str | None = None
         self._logged: list[Any] = []  # upstream's action path "Subgoal" values
+        self._state: Any = None  # the service's inspect() after the last reset/step/restore (one call, reused)
         self._expert_done = 0  # how many of the expert's planned opening actions have been taken
 
     # ----------------------------------------------------------------- TextEnv hooks
@@ -104,9 +132,11 @@ class ToolOperationEnv(TextEnv):
         row = rows()[index]
         self._close_session()
         self._row, self._logged, self._expert_done = row, [], 0
-        self._service = services()[row.toolset]
+        config = self._config(row)  # absent data: DataMissingError here, before any server starts
+        self._service = self._service_for(row.toolset)
         self._session = self._service.create()
-        opened = self._service.reset(self._session, self._config(row))["observation"]
+        opened = self._service.reset(self._session, config)["observation"]
+        self._state = self._service.inspect(self._session)
         return f"{row.goal}\n{FINISH_HINT}\n{opened}", row.goal
 
     def _config(self, row: ToolRow) -> dict[str, Any]:
@@ -118,11 +148,11 @@ class ToolOperationEnv(TextEnv):
     def _act(self, action: str) -> Outcome:
         assert self._row is not None and self._service is not None and self._session is not None
         out = self._service.step(self._session, action)
+        state = self._state = self._service.inspect(self._session)
         if action == self.expert_plan_action():
             self._expert_done += 1
         if out["record"]:
             self._logged.append(out["subgoal"])
-        state = self._service.inspect(self._session)
         # Upstream re-scores after every call it could dispatch, not after unreadable or unknown actions.
         rescored = out["error"] not in ("format", "arguments", "unknown_tool")
         progress = self._score(state) if rescored else (self.progress or 0.0)
@@ -157,17 +187,32 @@ class ToolOperationEnv(TextEnv):
     def _load_native_state(self, state: Any) -> None:
         assert self._service is not None and self._session is not None
         self._service.restore(self._session, state["service"])
+        self._state = self._service.inspect(self._session)
         self._logged = list(state["logged"])
         self._expert_done = state["expert"]
 
+    def _service_for(self, toolset: str) -> ToolService | RemoteToolService:
+        if self.sandbox is None:
+            return services()[toolset]
+        if toolset not in self._remotes:
+            box = acquire(SERVICE, self.sandbox, {"toolset": toolset})
+            self._remotes[toolset] = RemoteToolService(box)
+        return self._remotes[toolset]
+
     def close(self) -> None:
+        """End the episode's session and stop this env's sandboxed services (idempotent)."""
         self._close_session()
+        remotes, self._remotes = self._remotes, {}
+        for remote in remotes.values():
+            remote.shutdown()
+        self._service = None
         super().close()
 
     def _close_session(self) -> None:
-        if self._service is not None and self._session is not None:
-            self._service.close(self._session)
-        self._session = None
+        """Forget the current session (a sandboxed service that crashed has lost it already)."""
+        session, self._session = self._session, None
+        if self._service is not None and session is not None:
+            self._service.close(session)
 
     # ----------------------------------------------------------------- expert
     def expert_plan_action(self) -> str | None:
@@ -179,7 +224,7 @@ class ToolOperationEnv(TextEnv):
         assert self._row is not None and self._service is not None and self._session is not None
         if self._row.toolset == "sheet":
             return experts.sheet_plan(self._row.row_id, self._row.subgoals)
-        return experts.todo_survey(self._service.inspect(self._session))
+        return experts.todo_survey(self._state)
 
     def expert_action(self) -> str:
         """Sheet: the row's reference action path, then cell repairs towards the target, then ``finish``.
@@ -190,7 +235,6 @@ class ToolOperationEnv(TextEnv):
         planned = self.expert_plan_action()
         if planned is not None:
             return planned
-        state = self._service.inspect(self._session)
         if self._row.toolset == "sheet":
-            return experts.sheet_repair(state, self._row.answer)
-        return experts.todo_next(state, self._row)
+            return experts.sheet_repair(self._state, self._row.answer)
+        return experts.todo_next(self._state, self._row)

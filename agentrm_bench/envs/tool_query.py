@@ -19,6 +19,12 @@ harness records an error, never a score). :func:`data_availability` summarises t
 Constructor options for other data: ``rows`` (a ``.jsonl`` of rows in the upstream schema, replacing the
 60 test rows), ``academia_dir`` (a folder of the six graph pickles), ``cassette_dir``, and
 ``allow_synthetic`` (accept cassettes marked synthetic: the test fixtures, never real data).
+
+``sandbox`` chooses where the toolset service runs: ``"local"`` (default; a subprocess, started on the
+first episode; envs of one process with the same options share it, each episode in its own session),
+``"docker"`` (a container; it has no network, so only the ``recorded`` backend), through
+:mod:`agentrm_bench.sandbox`, or ``None`` (this process). The sandbox server imports :func:`service`;
+the env talks to it through :class:`~.tools_remote.RemoteQueryService`.
 """
 
 from __future__ import annotations
@@ -36,8 +42,10 @@ from .toolq_expert import next_action
 from .toolq_movie import MovieBox, auth_headers
 from .toolq_service import ToolBox, ToolService
 from .toolq_weather import WeatherBox
+from .tools_remote import RemoteQueryService, acquire, check_sandbox
 
 BACKENDS = ("recorded", "live", "record")
+SERVICE = "agentrm_bench.envs.tool_query:service"
 
 
 def data_availability(root: Path | None = None) -> tuple[bool, str]:
@@ -51,65 +59,28 @@ def data_availability(root: Path | None = None) -> tuple[bool, str]:
     return all(state == "ready" for state in report.values()), note
 
 
-class ToolQueryEnv(TextEnv):
-    """The 60 Tool-Query rows behind AgentBoard's tool-call protocol."""
+class Boxes:
+    """The service's toolbox factory: a fresh toolbox per session, over the configured data and backend.
 
-    task = "tool-query"
-    default_max_turns = 30
+    Transports (a loaded cassette, the live client) are kept for the factory's lifetime, i.e. per service.
+    """
 
     def __init__(
         self,
-        split: str = "test",
-        max_turns: int | None = None,
-        render_mode: str | None = None,
-        *,
         backend: str = "recorded",
-        rows: str | Path | None = None,
         academia_dir: str | Path | None = None,
         cassette_dir: str | Path | None = None,
         allow_synthetic: bool = False,
     ):
-        super().__init__(split=split, max_turns=max_turns, render_mode=render_mode)
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         self.backend = backend
         self._academia_dir = Path(academia_dir) if academia_dir is not None else None
         self._cassette_dir = Path(cassette_dir) if cassette_dir is not None else None
         self._allow_synthetic = allow_synthetic
-        self._custom_rows: list[Row] | None = None
-        if rows is not None:
-            self._custom_rows = list(toolq_data.read_rows(Path(rows)).values())
-            if not self._custom_rows:
-                raise ValueError(f"{rows} holds no rows")
         self._transports: dict[str, Transport] = {}
-        self._service = ToolService(self._box_for)
-        self._session: str | None = None
-        self._row: Row | None = None
 
-    # ------------------------------------------------------------------ instances and data
-    @property
-    def num_instances(self) -> int:
-        return len(self._custom_rows) if self._custom_rows is not None else len(toolq_data.instances())
-
-    def toolset_of(self, index: int) -> str:
-        """The toolset of instance ``index`` (known even when its data is absent)."""
-        if self._custom_rows is not None:
-            return self._custom_rows[index].toolset
-        return toolq_data.instances()[index][0]
-
-    def row(self, index: int) -> Row:
-        """Row ``index`` of the split; :class:`DataMissingError` if its rows file is absent."""
-        if self._custom_rows is not None:
-            return self._custom_rows[index]
-        toolset, row_id = toolq_data.instances()[index]
-        rows = toolq_data.read_rows(toolq_data.rows_path(toolset))
-        if row_id not in rows:
-            raise data.DataMissingError(
-                f"{self.task}: {toolset} row {row_id} is not in {toolq_data.ROW_FILES[toolset]}"
-            )
-        return rows[row_id]
-
-    def _box_for(self, row: Row) -> ToolBox:
+    def __call__(self, row: Row) -> ToolBox:
         if row.toolset == "academia":
             folder = self._academia_dir or toolq_data.graph_dir()
             if folder is None or not all((folder / name).is_file() for name in toolq_data.GRAPH_FILES):
@@ -138,17 +109,106 @@ class ToolQueryEnv(TextEnv):
                 cassette = Cassette.load(path)
                 if cassette.synthetic and not self._allow_synthetic:
                     raise data.DataMissingError(
-                        f"{self.task}: {path} is a synthetic test cassette, not recorded API data; "
+                        f"tool-query: {path} is a synthetic test cassette, not recorded API data; "
                         f"record a real one with `{toolq_data.record_command(toolset)}`"
                     )
                 transport = RecordedTransport(cassette, f"record it with `{toolq_data.record_command(toolset)}`")
         self._transports[toolset] = transport
         return transport
 
+
+def service(
+    backend: str = "recorded",
+    academia_dir: str | None = None,
+    cassette_dir: str | None = None,
+    allow_synthetic: bool = False,
+) -> ToolService:
+    """The Tool-Query service over the given data (JSON-able arguments): the factory the sandbox imports."""
+    return ToolService(Boxes(backend, academia_dir, cassette_dir, allow_synthetic))
+
+
+class ToolQueryEnv(TextEnv):
+    """The 60 Tool-Query rows behind AgentBoard's tool-call protocol."""
+
+    task = "tool-query"
+    default_max_turns = 30
+
+    def __init__(
+        self,
+        split: str = "test",
+        max_turns: int | None = None,
+        render_mode: str | None = None,
+        *,
+        backend: str = "recorded",
+        rows: str | Path | None = None,
+        academia_dir: str | Path | None = None,
+        cassette_dir: str | Path | None = None,
+        allow_synthetic: bool = False,
+        sandbox: str | None = "local",
+    ):
+        super().__init__(split=split, max_turns=max_turns, render_mode=render_mode)
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if check_sandbox(sandbox) == "docker" and backend != "recorded":
+            raise ValueError(
+                f"backend={backend!r} calls the live APIs, but a docker sandbox has no network: "
+                "use sandbox='local' (or None) for it, or backend='recorded' in docker"
+            )
+        self.backend = backend
+        self.sandbox = sandbox
+        self._service_kwargs: dict[str, Any] = {
+            "backend": backend,
+            "academia_dir": str(Path(academia_dir).resolve()) if academia_dir is not None else None,
+            "cassette_dir": str(Path(cassette_dir).resolve()) if cassette_dir is not None else None,
+            "allow_synthetic": bool(allow_synthetic),
+        }
+        self._custom_rows: list[Row] | None = None
+        if rows is not None:
+            self._custom_rows = list(toolq_data.read_rows(Path(rows)).values())
+            if not self._custom_rows:
+                raise ValueError(f"{rows} holds no rows")
+        self._service_handle: ToolService | RemoteQueryService | None = None  # started on the first episode
+        self._session: str | None = None
+        self._row: Row | None = None
+
+    # ------------------------------------------------------------------ instances and data
+    @property
+    def num_instances(self) -> int:
+        return len(self._custom_rows) if self._custom_rows is not None else len(toolq_data.instances())
+
+    def toolset_of(self, index: int) -> str:
+        """The toolset of instance ``index`` (known even when its data is absent)."""
+        if self._custom_rows is not None:
+            return self._custom_rows[index].toolset
+        return toolq_data.instances()[index][0]
+
+    def row(self, index: int) -> Row:
+        """Row ``index`` of the split; :class:`DataMissingError` if its rows file is absent."""
+        if self._custom_rows is not None:
+            return self._custom_rows[index]
+        toolset, row_id = toolq_data.instances()[index]
+        rows = toolq_data.read_rows(toolq_data.rows_path(toolset))
+        if row_id not in rows:
+            raise data.DataMissingError(
+                f"{self.task}: {toolset} row {row_id} is not in {toolq_data.ROW_FILES[toolset]}"
+            )
+        return rows[row_id]
+
     # ------------------------------------------------------------------ the TextEnv hooks
+    @property
+    def _service(self) -> ToolService | RemoteQueryService:
+        """The toolset service: in this process, or a sandbox started now (one per env, reused)."""
+        if self._service_handle is None:
+            if self.sandbox is None:
+                self._service_handle = service(**self._service_kwargs)
+            else:
+                kwargs = self._service_kwargs
+                mounts = [path for path in (kwargs["academia_dir"], kwargs["cassette_dir"]) if path]
+                self._service_handle = RemoteQueryService(acquire(SERVICE, self.sandbox, kwargs, mounts))
+        return self._service_handle
+
     def _start(self, index: int) -> tuple[str, str]:
-        if self._session is not None:
-            self._service.close(self._session)
+        self._close_session()
         self._session, self._row = None, None
         row = self.row(index)
         session = self._service.create(row)  # builds the toolbox: raises DataMissingError if data is absent
@@ -176,18 +236,27 @@ class ToolQueryEnv(TextEnv):
         self._service.restore(self._require_session(), state)
 
     def expert_action(self) -> str:
-        session = self._service.session(self._require_session())
-        return next_action(session.row, session.calls)
+        calls = self._service.calls(self._require_session())
+        assert self._row is not None
+        return next_action(self._row, calls)
 
     def call_log(self) -> list[dict[str, Any]]:
         """This episode's parsed tool calls with their outcome (tool, args, ok, result), oldest first."""
-        return list(self._service.session(self._require_session()).calls)
+        return self._service.calls(self._require_session())
 
     def close(self) -> None:
-        if self._session is not None:
-            self._service.close(self._session)
-            self._session = None
+        """End the episode's session and stop the sandboxed service, if any (idempotent)."""
+        self._close_session()
+        handle, self._service_handle = self._service_handle, None
+        if isinstance(handle, RemoteQueryService):
+            handle.shutdown()
         super().close()
+
+    def _close_session(self) -> None:
+        """Forget the current session (a sandboxed service that crashed has lost it already)."""
+        session, self._session = self._session, None
+        if session is not None and self._service_handle is not None:
+            self._service_handle.close(session)
 
     def _require_session(self) -> str:
         if self._session is None:

@@ -29,7 +29,8 @@ def record(toolset: str, out: Path | None = None, rows: Path | None = None) -> l
     """
     from .tool_query import ToolQueryEnv
 
-    env = ToolQueryEnv(backend="record", cassette_dir=out, rows=rows)
+    # In this process: recording needs the network anyway, so a sandbox would isolate nothing here.
+    env = ToolQueryEnv(backend="record", cassette_dir=out, rows=rows, sandbox=None)
     outcome = []
     for index in range(env.num_instances):
         if env.toolset_of(index) != toolset:

@@ -3,8 +3,9 @@
 Each toolset (academia, weather, movie) is a :class:`ToolBox`: a set of named tools with declared
 parameters, plus how a tool's return value becomes a "Subgoal" and how a ground-truth subgoal is matched.
 :class:`ToolService` runs episodes over them with a small request/response API (create / reset / step /
-snapshot / restore / close, JSON-able messages through :meth:`ToolService.handle`), so that the sandbox
-issue can move it behind a Unix socket without changing the environment. For now it runs in-process.
+snapshot / restore / calls / close, JSON messages through :meth:`ToolService.handle`, values in the
+:mod:`.tools_wire` form). The environment uses it in-process (``sandbox=None``) or behind the sandbox's
+Unix-socket server through :class:`~.tools_remote.RemoteQueryService`, which has the same methods.
 
 Scoring reproduces AgentBoard's tool environments (``agentboard/environment/*_env.py``):
 
@@ -27,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from . import tools_wire as wire
 from .toolq_cassette import NotRecordedError, ToolBackendError
 from .toolq_data import Row
 from .tools_protocol import ERROR_PREFIX, ParseError, error_observation, parse_tool_action
@@ -150,6 +152,10 @@ class ToolService:
     def close(self, session_id: str) -> None:
         self._sessions.pop(session_id, None)
 
+    def calls(self, session_id: str) -> list[dict[str, Any]]:
+        """The session's parsed calls with their outcome (tool, args, ok, result), oldest first (a copy)."""
+        return copy.deepcopy(self._session(session_id).calls)
+
     def session(self, session_id: str) -> Session:
         """Read access for in-process callers (the expert reads the call log)."""
         return self._session(session_id)
@@ -166,16 +172,19 @@ class ToolService:
             if op == "step":
                 return {"ok": True, **self.step(session_id, str(message["action"]))}
             if op == "snapshot":
-                return {"ok": True, "state": self.snapshot(session_id)}
+                return {"ok": True, "state": wire.encode(self.snapshot(session_id))}
             if op == "restore":
-                self.restore(session_id, message["state"])
+                self.restore(session_id, wire.decode(message["state"]))
                 return {"ok": True}
+            if op == "calls":
+                return {"ok": True, "calls": wire.encode(self.calls(session_id))}
             if op == "close":
                 self.close(session_id)
                 return {"ok": True}
             return {"ok": False, "error": f"unknown op {op!r}"}
         except Exception as exc:  # noqa: BLE001 - a protocol reply, never a crash of the server
-            return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            # error_type lets the remote side raise the same kind (DataMissingError, ToolBackendError, ...)
+            return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "error_type": type(exc).__name__}
 
     # ------------------------------------------------------------------ internals
     def _session(self, session_id: str) -> Session:

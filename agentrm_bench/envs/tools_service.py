@@ -2,8 +2,9 @@
 
 The tool tasks talk to their toolsets only through :class:`ToolService` -- ``create``, ``reset``,
 ``step``, ``snapshot``, ``restore``, ``inspect``, ``close`` -- whose requests and answers are plain
-JSON-able dicts (:meth:`ToolService.handle`). Today the service runs in-process; the sandbox issue puts
-the same object behind a Unix-socket HTTP server without changing either side. The service knows
+JSON-able dicts (:meth:`ToolService.handle`, values in the :mod:`.tools_wire` form). The env uses the
+object directly (``sandbox=None``) or behind the sandbox's Unix-socket server through
+:class:`~.tools_remote.RemoteToolService`, which has the same methods. The service knows
 nothing about the benchmark rows or their answers: it executes tool calls and reports, for each, what
 AgentBoard records in its action path (the "subgoal" value scoring compares with the ground truth).
 
@@ -23,6 +24,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from . import tools_wire as wire
 from .tools_protocol import ERROR_PREFIX, ParseError, parse_tool_action
 
 MAX_OBSERVATION_CHARS = 20_000
@@ -135,14 +137,15 @@ class ToolService:
             if op == "reset":
                 return {"ok": True, **self.reset(session, request.get("config") or {})}
             if op == "step":
-                return {"ok": True, **self.step(session, str(request.get("action", "")))}
+                reply = self.step(session, str(request.get("action", "")))
+                return {"ok": True, **reply, "subgoal": wire.encode(reply["subgoal"])}
             if op == "snapshot":
-                return {"ok": True, "state": self.snapshot(session)}
+                return {"ok": True, "state": wire.encode(self.snapshot(session))}
             if op == "restore":
-                self.restore(session, request["state"])
+                self.restore(session, wire.decode(request["state"]))
                 return {"ok": True}
             if op == "inspect":
-                return {"ok": True, "state": self.inspect(session)}
+                return {"ok": True, "state": wire.encode(self.inspect(session))}
             if op == "close":
                 self.close(session)
                 return {"ok": True}
