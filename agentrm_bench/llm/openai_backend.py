@@ -1,7 +1,9 @@
 """``openai:URL``: any OpenAI-compatible chat-completions server (vLLM, llama.cpp, TGI, a hosted API).
 
 Each conversation of a batch becomes one request, all sent concurrently (bounded by ``concurrency``), so
-a server that batches internally sees every episode in flight at once. The API key comes from an
+a server that batches internally sees every episode in flight at once. Several servers of one model
+(``openai:URL1,URL2,...``, e.g. a vLLM server per GPU node) share the load: each request goes to the
+server with the fewest requests in flight, so a slower server simply receives fewer. The API key comes from an
 environment variable (``OPENAI_API_KEY`` by default) and is never logged or written to a manifest.
 A server that is down or answers garbage raises :class:`LLMError`, which the harness records as an
 episode error (retried on the next run), never as a score.
@@ -32,15 +34,18 @@ class OpenAILLM(LLM):
         api_key_env: str = "OPENAI_API_KEY",
         n_per_request: bool = True,
     ):
-        if not url.startswith(("http://", "https://")):
-            raise ModelSpecError(f"openai: takes a server URL such as http://127.0.0.1:8000/v1, got {url!r}")
+        urls = [part.strip().rstrip("/") for part in url.split(",")]
+        for one in urls:
+            if not one.startswith(("http://", "https://")):
+                raise ModelSpecError(f"openai: takes server URLs such as http://127.0.0.1:8000/v1, got {one!r}")
         try:
             import openai
         except ImportError:
             raise ModelSpecError(
                 "the openai backend needs the openai package: pip install 'agentrm-bench[openai]'"
             ) from None
-        self.url = url.rstrip("/")
+        self.urls = urls
+        self.url = ",".join(urls)  # as given: the settings of a run name every server
         self.model = model
         self.concurrency = concurrency
         self.max_retries = max_retries
@@ -49,7 +54,9 @@ class OpenAILLM(LLM):
         self.n_per_request = n_per_request  # False: send n separate requests (servers that ignore n)
         self._openai = openai
         self._loop: Any = None  # the event loop the client below belongs to
-        self._client_pair: tuple[Any, asyncio.Semaphore] | None = None
+        self._client_pair: tuple[list[Any], asyncio.Semaphore] | None = None
+        self.load = [0] * len(urls)  # requests in flight per server
+        self.served = [0] * len(urls)  # requests answered per server
         self.in_flight = 0
         self.max_in_flight = 0
         self.completion_tokens = 0
@@ -58,22 +65,27 @@ class OpenAILLM(LLM):
     def settings(self) -> dict[str, Any]:
         return {"backend": "openai", "url": self.url, "model": self.model}
 
-    def _client(self) -> tuple[Any, asyncio.Semaphore]:
-        """The HTTP client of the running event loop (a client cannot outlive the loop it was made in)."""
+    def _clients(self) -> tuple[list[Any], asyncio.Semaphore]:
+        """The HTTP clients (one per server) of the running event loop (a client cannot outlive its loop)."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop or self._client_pair is None:
-            client = self._openai.AsyncOpenAI(
-                base_url=self.url,
-                api_key=os.environ.get(self.api_key_env) or "not-needed",
-                max_retries=self.max_retries,
-                timeout=self.timeout_s,
-            )
-            self._loop, self._client_pair = loop, (client, asyncio.Semaphore(self.concurrency))
+            key = os.environ.get(self.api_key_env) or "not-needed"
+            clients = [
+                self._openai.AsyncOpenAI(
+                    base_url=url, api_key=key, max_retries=self.max_retries, timeout=self.timeout_s
+                )
+                for url in self.urls
+            ]
+            self._loop, self._client_pair = loop, (clients, asyncio.Semaphore(self.concurrency))
         return self._client_pair
+
+    def _least_loaded(self) -> int:
+        return min(range(len(self.urls)), key=lambda i: (self.load[i], self.served[i]))
 
     async def aclose(self) -> None:
         if self._client_pair is not None and self._loop is asyncio.get_running_loop():
-            await self._client_pair[0].close()
+            for client in self._client_pair[0]:
+                await client.close()
         self._loop, self._client_pair = None, None
 
     async def _model_name(self, client: Any) -> str:
@@ -83,7 +95,7 @@ class OpenAILLM(LLM):
                 self.model = listing.data[0].id
             except Exception as exc:  # noqa: BLE001 - any failure here means the server is unusable
                 raise LLMError(
-                    f"OpenAI-compatible server at {self.url} did not list its models: {_short(exc)}"
+                    f"OpenAI-compatible server at {self.urls[0]} did not list its models: {_short(exc)}"
                 ) from exc
         return self.model
 
@@ -97,8 +109,8 @@ class OpenAILLM(LLM):
         stop: Sequence[str] | None = None,
         seeds: Sequence[int] | None = None,
     ) -> list[list[Generation]]:
-        client, semaphore = self._client()
-        model = await self._model_name(client)
+        clients, semaphore = self._clients()
+        model = await self._model_name(clients[0])
 
         async def one(messages: Sequence[Message], count: int, seed: int | None) -> list[Generation]:
             request: dict[str, Any] = {
@@ -113,15 +125,19 @@ class OpenAILLM(LLM):
             if seed is not None:
                 request["seed"] = seed
             async with semaphore:
+                server = self._least_loaded()
+                self.load[server] += 1
                 self.in_flight += 1
                 self.max_in_flight = max(self.max_in_flight, self.in_flight)
                 try:
-                    response = await client.chat.completions.create(**request)
+                    response = await clients[server].chat.completions.create(**request)
                 except (self._openai.APIError, ValueError) as exc:  # ValueError: a body that is not JSON
-                    raise LLMError(f"OpenAI-compatible server at {self.url} failed: {_short(exc)}") from exc
+                    raise LLMError(f"OpenAI-compatible server at {self.urls[server]} failed: {_short(exc)}") from exc
                 finally:
                     self.in_flight -= 1
-            choices = _parse(response, count, self.url)
+                    self.load[server] -= 1
+                    self.served[server] += 1
+            choices = _parse(response, count, self.urls[server])
             if len(choices) < count:  # a server that ignores n (llama.cpp): ask for the rest one by one
                 self.n_per_request = False
                 more = await asyncio.gather(
