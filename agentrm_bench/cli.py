@@ -291,11 +291,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
     for run_dir in args.runs:
         if not (run_dir / manifest.MANIFEST).exists():
             raise UsageError(f"{run_dir} is not a run directory (no {manifest.MANIFEST})")
-        config = manifest.read(run_dir).get("config", {})
+        pinned = manifest.read(run_dir)
+        config, settings = pinned.get("config", {}), pinned.get("policy_settings", {})
         if len(args.runs) > 1:
             print(f"## {run_dir}\n")
-        print(f"policy: {config.get('policy')}  split: {config.get('split')}\n")
+        header = f"policy: {config.get('policy')}"
+        for key, label in (("model", "model"), ("rm", "reward model")):
+            if settings.get(key):
+                header += f"  {label}: {settings[key]}"
+        print(f"{header}  split: {config.get('split')}\n")
         print(report.tables(report.score(read_records(run_dir)), args.format))
+        if settings.get("rm") == "oracle":
+            print("\n" + leaderboard.ORACLE_NOTE.replace("[oracle] = the", "reward model oracle: the"))
     return 0
 
 

@@ -110,7 +110,7 @@ def tables(documents: list[dict[str, Any]], fmt: str = "github") -> str:
         for d in ordered:
             cells = [_pct(headline(d, s.name)) for s in specs]
             average, count = split_average(d, split)
-            rows.append([d["name"], d["status"], d["variant"], *cells, _avg(average, count, len(specs))])
+            rows.append([_label(d), d["status"], d["variant"], *cells, _avg(average, count, len(specs))])
         headers = ["name", "status", "variant", *[f"{s.name} ({s.headline[0]})" for s in specs], "average"]
         sections.append(f"{split}\n\n" + tabulate(rows, headers, tablefmt=FORMATS[fmt], disable_numparse=True))
     rows = []
@@ -120,7 +120,7 @@ def tables(documents: list[dict[str, Any]], fmt: str = "github") -> str:
         present = n_in + n_out
         rows.append(
             [
-                d["name"],
+                _label(d),
                 d["status"],
                 d["variant"],
                 d["policy_model"],
@@ -137,6 +137,8 @@ def tables(documents: list[dict[str, Any]], fmt: str = "github") -> str:
         "(s) success rate, (p) progress rate, in %. An average over fewer tasks than the split has is marked "
         "(k/N) and is not comparable to a full one."
     )
+    if any(_oracle(d) for d in documents):
+        sections.append(ORACLE_NOTE)
     return "\n\n".join(sections)
 
 
@@ -161,6 +163,21 @@ def readme(documents: list[dict[str, Any]]) -> str:
     if notes:
         parts += ["", "## Reported rows", "", *notes]
     return "\n".join(parts) + "\n"
+
+
+ORACLE_NOTE = (
+    "[oracle] = the environment's own progress chose among the candidates: an upper bound of search, "
+    "not a reward model; compare reward models against it, not with it."
+)
+
+
+def _oracle(document: dict[str, Any]) -> bool:
+    return document["reward_model"]["kind"] == "oracle"
+
+
+def _label(document: dict[str, Any]) -> str:
+    """A row's name, marked wherever it is shown when its 'reward model' is the oracle."""
+    return f"{document['name']} [oracle]" if _oracle(document) else document["name"]
 
 
 def _pct(value: float | None) -> str:

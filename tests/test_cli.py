@@ -88,3 +88,12 @@ def test_help_explains_run(capsys):
         main(["run", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "rerunning the same command skips finished episodes" in out and "--workers" in out
+
+
+def test_report_says_when_the_reward_model_is_the_oracle(capsys, tmp_path):
+    out = str(tmp_path / "r")
+    policy = "tests.scripted_policies:SeededBestOfN"
+    code, _, _ = run_cli(capsys, "run", "--policy", policy, "--tasks", "maze", "--limit", "2", "--out", out)
+    assert code == 0
+    code, stdout, _ = run_cli(capsys, "report", out)
+    assert code == 0 and "reward model: oracle" in stdout and "an upper bound of search" in stdout

@@ -186,3 +186,12 @@ def test_leaderboard_readme_is_fresh():
     assert (board / "README.md").read_text() == leaderboard.readme(leaderboard.load_all(board)), (
         "leaderboard/README.md is stale: run `agentrm-bench leaderboard readme`"
     )
+
+
+def test_oracle_rows_are_marked_as_upper_bounds_in_every_table(run_copy, tmp_path):
+    board = tmp_path / "board"
+    submission.submit(run_copy, "search-with-oracle", board=board, rm_kind="oracle")
+    submission.submit(run_copy, "expert-maze", board=board)
+    text = leaderboard.tables(leaderboard.load_all(board))
+    assert text.count("search-with-oracle [oracle]") == 3  # held-in, held-out and overall
+    assert "expert-maze [oracle]" not in text and leaderboard.ORACLE_NOTE in text
