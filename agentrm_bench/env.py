@@ -219,8 +219,13 @@ class TextEnv(gym.Env[str, str]):
         admissible = self._admissible_actions()
         if admissible is not None:
             info["admissible_actions"] = admissible
+        info.update(self._instance_info())
         info.update(extra)
         return info
+
+    def _instance_info(self) -> dict[str, Any]:
+        """Task-specific keys that describe the instance (e.g. PDDL's domain), in every step's info."""
+        return {}
 
 
 def _as_text(action: Any) -> str:

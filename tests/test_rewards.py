@@ -135,3 +135,26 @@ def test_judge_with_a_real_tiny_model(tiny_lm):
     judge = make_rm(f"judge:hf:{tiny_lm}")
     scores = judge.score([trajectory("move down")])
     assert len(scores) == 1 and 0.0 <= scores[0] <= 10.0
+
+
+def test_pddl_episodes_carry_their_domain_to_the_agentrm_instruction():
+    pytest.importorskip("unified_planning")
+    import gymnasium as gym
+
+    from agentrm_bench import tasks
+
+    if not tasks.runnable(tasks.get("pddl")):
+        pytest.skip("PDDL's problems are absent here")
+    env = gym.make("agentrm/PDDL-v0")
+    domains = set()
+    for index in (0, 59):
+        observation, info = env.reset(options={"index": index})
+        domains.add(info["domain"])
+        _, _, _, _, after = env.step("check valid actions")
+        assert after["domain"] == info["domain"]
+        key, name = template_file("pddl", domain=info["domain"])
+        instruction = data_file(key, name).read_text().split("{task_goal}")[0]
+        traj = Trajectory("pddl", info["goal"], observation, info=info)
+        assert agentrm_conversation(traj)[0]["content"].startswith(instruction)
+    assert len(domains) == 2  # the first and last problems are of different domains
+    env.close()

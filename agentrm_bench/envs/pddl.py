@@ -63,6 +63,10 @@ class PDDLEnv(TextEnv):
     def domain(self) -> str:
         return self.problem.domain
 
+    def _instance_info(self) -> dict[str, Any]:
+        # The domain picks AgentRM's per-domain reward-model instruction (prm_pddl_<domain>).
+        return {"domain": self.domain} if self._problem is not None else {}
+
     @property
     def state(self) -> frozenset[Atom]:
         return self._state
