@@ -13,8 +13,10 @@ import os
 import sys
 import traceback
 import zlib
+from collections import Counter, deque
 from collections.abc import Collection, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from .records import RecordStore
 
 SCORES = "scores.json"
 EXECUTORS = ("local", "ray")
+ATTEMPTS = 3  # tries per episode within one run when its worker process dies; a rerun tries again
 
 
 @dataclass
@@ -176,23 +179,47 @@ def _execute(
         for task, index in todo:
             yield _episode(config, task, index)
         return
+    yield from _execute_in_pool(config, todo, workers)
+
+
+def _execute_in_pool(config: RunConfig, todo: list[tuple[str, int]], workers: int) -> Iterator[EpisodeRecord]:
+    """Episodes in spawned worker processes, a bounded number in flight (little is in the air on a kill).
+
+    A worker process that dies (killed, out of memory) breaks the whole pool: every episode in flight
+    then gets an error record and is queued again on a fresh pool, up to ``ATTEMPTS`` tries in this run.
+    """
     context = multiprocessing.get_context("spawn")
-    # Keep a bounded number of episodes in flight so an interrupted run has little in the air.
-    pending: set[Future[EpisodeRecord]] = set()
-    queue = iter(todo)
-    with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=context) as pool:
+    queue = deque(todo)
+    attempts: Counter[tuple[str, int]] = Counter()
+    while queue:
+        pending: dict[Future[EpisodeRecord], tuple[str, int]] = {}
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(queue)), mp_context=context)
+        lost: list[tuple[str, int]] = []
         try:
-            for task, index in _take(queue, 2 * workers):
-                pending.add(pool.submit(_episode, config, task, index))
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            while pending or queue:
+                while queue and len(pending) < 2 * workers:
+                    key = queue.popleft()
+                    attempts[key] += 1
+                    pending[pool.submit(_episode, config, *key)] = key
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
-                    yield future.result()
-                    for task, index in _take(queue, 1):
-                        pending.add(pool.submit(_episode, config, task, index))
+                    key = pending.pop(future)
+                    try:
+                        yield future.result()
+                    except BrokenProcessPool:
+                        lost.append(key)
+                if lost:  # the pool is unusable: what is still in flight is lost with it
+                    lost.extend(pending.values())
+                    pending.clear()
+                    break
         finally:
             for future in pending:
                 future.cancel()
+            pool.shutdown(wait=not lost, cancel_futures=True)
+        for task, index in lost:
+            reason = "a worker process died (killed or out of memory) while this episode was in flight"
+            yield EpisodeRecord(config.policy, task, index, episode_seed(config.seed, task, index), error=reason)
+        queue.extendleft(reversed([key for key in lost if attempts[key] < ATTEMPTS]))
 
 
 def _execute_in_flight(
@@ -237,15 +264,6 @@ def _policy(config: RunConfig) -> policies.Policy:
     if key not in _POLICIES:
         _POLICIES[key] = policies.create(config.policy, **config.policy_settings)
     return _POLICIES[key]
-
-
-def _take(iterator: Iterator[tuple[str, int]], count: int) -> list[tuple[str, int]]:
-    taken = []
-    for item in iterator:
-        taken.append(item)
-        if len(taken) == count:
-            break
-    return taken
 
 
 # Per-process caches: a worker builds each environment and the policy once.

@@ -23,9 +23,9 @@ from typing import Any
 from . import harness
 from . import tasks as task_table
 from .episode import EpisodeRecord
+from .harness import ATTEMPTS
 from .manifest import RunConfig
 
-ATTEMPTS = 3  # tries per episode within one run when its worker dies; a rerun tries again
 # The driver's settings that workers need (data folder, model cache, Docker socket, API key): a job's
 # workers on a cluster do not share the driver's environment, so they travel in the job's runtime_env.
 FORWARDED = ("AGENTRM_BENCH_DATA", "AGENTRM_BENCH_MODELS", "AGENTRM_DOCKER_HOST", "DOCKER_HOST", "OPENAI_API_KEY")

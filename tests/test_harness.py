@@ -14,7 +14,7 @@ import pytest
 
 from agentrm_bench import harness
 from agentrm_bench.manifest import ConfigMismatchError, RunConfig
-from agentrm_bench.records import RecordStore
+from agentrm_bench.records import RecordStore, read_records
 
 from .conftest import REPO
 
@@ -146,3 +146,16 @@ def test_sigkill_half_way_then_rerun_loses_and_duplicates_nothing(tmp_path):
     assert sorted(final) == [("maze", i) for i in range(25)]
     assert len(final) == len(set(final))
     assert (out / "manifest.json").read_bytes() == manifest_before
+
+
+def test_a_worker_process_killed_mid_episode_is_retried_in_the_same_run(tmp_path):
+    marker = tmp_path / "killed"
+    config = RunConfig(
+        policy="tests.slow_policy:DiesOncePolicy", policy_settings={"marker": str(marker)}, tasks=("maze",), limit=4
+    )
+    summary = harness.run(config, tmp_path / "run", workers=2, show_progress=False)
+    assert marker.exists()  # a worker really died half-way through instance 1
+    assert (summary.finished, summary.errors) == (4, 0)
+    store = RecordStore(tmp_path / "run")
+    assert ("maze", 1) in {r.key for r in store.errors()}  # with whatever else was in flight then
+    assert sorted(r.key for r in read_records(tmp_path / "run")) == [("maze", i) for i in range(4)]
