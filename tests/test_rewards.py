@@ -11,7 +11,7 @@ from agentrm_bench.llm.scripted import ScriptedLLM
 from agentrm_bench.prompts.trajectory import Step, Trajectory
 from agentrm_bench.rewards import check_spec, make_rm
 from agentrm_bench.rewards.agentrm_format import agentrm_conversation, fill, template_file
-from agentrm_bench.rewards.judge import NEUTRAL, JudgeRM, parse_score
+from agentrm_bench.rewards.judge import NEUTRAL, JudgeRM, parse_ranking, parse_score
 
 from . import tiny_models
 from .conftest import data_file
@@ -158,3 +158,42 @@ def test_pddl_episodes_carry_their_domain_to_the_agentrm_instruction():
         assert agentrm_conversation(traj)[0]["content"].startswith(instruction)
     assert len(domains) == 2  # the first and last problems are of different domains
     env.close()
+
+
+@pytest.mark.parametrize(
+    ("reply", "count", "order"),
+    [
+        ("Ranking: 2 > 3 > 1", 3, [1, 2, 0]),
+        ("I think... Ranking: 1>2", 2, [0, 1]),
+        ("Ranking: 2 > 2 > 1", 3, None),  # a repeated candidate
+        ("Ranking: 3 > 1", 3, None),  # one left out
+        ("no idea", 2, None),
+    ],
+)
+def test_judge_ranking_parser(reply, count, order):
+    assert parse_ranking(reply, count) == order
+
+
+def test_ranking_judge_compares_the_candidates_of_one_step():
+    prompts = []
+
+    def judge_model(messages, sample, seed):
+        prompts.append(messages[-1]["content"])
+        return "Ranking: 2 > 3 > 1" if "reach position 8, 6" in messages[-1]["content"] else "garbage"
+
+    judge = JudgeRM(ScriptedLLM(judge_model), mode="rank")
+    candidates = [trajectory("move up", last) for last in ("move left", "move right", "move down")]
+    other = Trajectory("maze", "reach position 1, 1", FIRST, candidates[0].steps)
+    alone = Trajectory("babyai", "go to the ball", "You see a wall.")
+    scores = judge.score([*candidates, other, other, alone])
+    assert scores[:3] == [0.0, 10.0, 5.0]  # best = candidate 2, then 3, then 1
+    assert scores[3:] == [NEUTRAL, NEUTRAL, NEUTRAL]  # unreadable ranking; a trajectory alone is not ranked
+    assert judge.calls == 2 and judge.parse_failures == 1 and judge.settings()["mode"] == "rank"
+    shown = next(p for p in prompts if "reach position 8, 6" in p)
+    assert shown.count("Action: move up") == 1  # the shared step once, then each candidate's own
+    assert "Candidate 3:" in shown and "Action: move down" in shown
+
+
+def test_judge_mode_is_checked():
+    with pytest.raises(ValueError, match="judge mode"):
+        JudgeRM(ScriptedLLM(lambda m, j, s: ""), mode="vote")

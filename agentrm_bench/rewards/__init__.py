@@ -6,6 +6,9 @@
 ``judge:MODEL``                    an LLM-as-a-judge (MODEL is a model spec, e.g. ``judge:default``)
 ``oracle``                         the environment's own progress: an upper bound, labelled as such
 =================================  ====================================================================
+
+The judge rates each trajectory alone by default; ``--policy-arg 'rm_options={"mode": "rank"}'`` makes
+it rank the candidates of a search step side by side instead.
 """
 
 from __future__ import annotations
