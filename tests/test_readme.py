@@ -8,9 +8,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 
-def two_commands() -> list[str]:
-    section = (REPO / "README.md").read_text().split("## Two commands", 1)[1].split("\n## ", 1)[0]
+def blocks(heading: str) -> list[str]:
+    """The bash blocks of a README section."""
+    section = (REPO / "README.md").read_text().split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
     return [block.strip() for block in re.findall(r"```bash\n(.*?)```", section, flags=re.S)]
+
+
+def two_commands() -> list[str]:
+    return blocks("Two commands")
 
 
 def test_readme_has_two_commands_and_ci_runs_them():
@@ -23,3 +28,15 @@ def test_readme_has_two_commands_and_ci_runs_them():
     evaluation = " && ".join(step for step in steps if not step.startswith("pip install"))
     assert evaluation.startswith("agentrm-bench run") and evaluation in ci.splitlines()
     assert second == "pytest" and "\npytest\n" in ci
+
+
+def test_the_model_and_ray_sections_are_what_ci_runs():
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    for heading in ("Models, reward models and search", "Scale out on Ray"):
+        (block,) = blocks(heading)
+        for line in block.splitlines():
+            command = line.split("  #")[0].strip()
+            if command.startswith("ray start"):  # CI's own cluster: the same flags, quieter
+                assert any(c.startswith(command) for c in ci), command
+            else:
+                assert command in ci, f"README's {command!r} is not run by .ci/run"
