@@ -13,6 +13,7 @@ from agentrm_bench.manifest import RunConfig
 from agentrm_bench.records import RecordStore, read_records
 
 from . import tiny_models
+from .conftest import data_file
 
 tiny_lm, tiny_ref, tiny_rm = tiny_models.tiny_lm, tiny_models.tiny_ref, tiny_models.tiny_rm  # fixtures
 
@@ -77,6 +78,8 @@ def test_model_reward_models_guide_search_on_maze(policy, settings, tiny_lm, tin
 
     from agentrm_bench.episode import play
 
+    if settings["rm"].startswith("explicit:"):  # AgentRM's input form: the upstream instruction file
+        data_file("maze/agentrm_prompts", "prm_maze_wo_turninfo.txt")
     rm = settings["rm"].format(lm=tiny_lm, ref=tiny_ref, rm=tiny_rm)
     agent = policies.create(policy, **{**settings, "rm": rm}, model=f"hf:{tiny_lm}", max_tokens=3, example=False)
     env = gym.make("agentrm/Maze-v0", max_turns=4)
