@@ -159,3 +159,14 @@ def test_a_worker_process_killed_mid_episode_is_retried_in_the_same_run(tmp_path
     store = RecordStore(tmp_path / "run")
     assert ("maze", 1) in {r.key for r in store.errors()}  # with whatever else was in flight then
     assert sorted(r.key for r in read_records(tmp_path / "run")) == [("maze", i) for i in range(4)]
+
+
+def test_sandbox_choice_reaches_server_tasks_only_and_is_not_the_runs_identity():
+    config = RunConfig(policy="expert", tasks=("maze", "tool-operation"), sandbox="docker", max_turns=7)
+    assert config.env_kwargs("tool-operation") == {"split": "test", "max_turns": 7, "sandbox": "docker"}
+    assert config.env_kwargs("maze") == {"split": "test", "max_turns": 7}  # Maze has no service
+    assert "sandbox" not in config.to_json()  # a run may resume under the other sandbox
+    assert (
+        RunConfig(policy="expert", tasks=("maze",)).to_json()
+        == RunConfig(policy="expert", tasks=("maze",), sandbox="local").to_json()
+    )
