@@ -28,3 +28,18 @@ def available_ids() -> list[str]:
     from agentrm_bench import tasks
 
     return [spec.id for spec in tasks.TASKS if tasks.runnable(spec)]
+
+
+def server_at(variable: str, start: str = ".ci/llm-server start") -> str:
+    """The URL in ``$variable`` of an OpenAI-compatible server that answers, or skip saying what is missing."""
+    import urllib.request
+
+    url = os.environ.get(variable)
+    if not url:
+        pytest.skip(f"{variable} is not set (start a server: {start})")
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/models", timeout=5):
+            pass
+    except OSError as exc:
+        pytest.skip(f"no OpenAI-compatible server answers at {url}: {exc}")
+    return url

@@ -11,15 +11,15 @@ which starts in seconds), and ``.ci/llm-server stop`` afterwards.
 from __future__ import annotations
 
 import json
-import os
 import threading
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import gymnasium as gym
 import pytest
 
 from agentrm_bench.llm import LLMError, make_llm
+
+from .conftest import server_at
 
 pytest.importorskip("openai")
 
@@ -93,15 +93,7 @@ def test_the_api_key_is_never_in_the_settings(monkeypatch):
 
 
 def server_url() -> str:
-    url = os.environ.get("AGENTRM_TEST_SERVER_URL")
-    if not url:
-        pytest.skip("AGENTRM_TEST_SERVER_URL is not set (start a server: .ci/llm-server start)")
-    try:
-        with urllib.request.urlopen(url.rstrip("/") + "/models", timeout=5):
-            pass
-    except OSError as exc:
-        pytest.skip(f"no OpenAI-compatible server answers at {url}: {exc}")
-    return url
+    return server_at("AGENTRM_TEST_SERVER_URL")
 
 
 @pytest.mark.server

@@ -17,7 +17,6 @@ tells it (llama.cpp's /props; vLLM does not).
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 
 import gymnasium as gym
@@ -27,6 +26,8 @@ import agentrm_bench  # noqa: F401
 from agentrm_bench.llm import make_llm
 from agentrm_bench.prompts.react import ReActPrompter
 from agentrm_bench.prompts.trajectory import Trajectory
+
+from ..conftest import server_at
 
 pytest.importorskip("openai")
 
@@ -50,18 +51,6 @@ def maze_prompts(count: int) -> list[list[dict[str, str]]]:
     return prompts
 
 
-def server_at(variable: str) -> str:
-    url = os.environ.get(variable)
-    if not url:
-        pytest.skip(f"{variable} is not set (start a server: {START[variable]})")
-    try:
-        with urllib.request.urlopen(url.rstrip("/") + "/models", timeout=5):
-            pass
-    except OSError as exc:
-        pytest.skip(f"no OpenAI-compatible server answers at {url}: {exc}")
-    return url
-
-
 def slots(url: str) -> int | None:
     """llama.cpp's server tells its parallel slots at /props; other servers (vLLM) do not say."""
     try:
@@ -75,7 +64,7 @@ def slots(url: str) -> int | None:
 @pytest.mark.parametrize("variable", list(SERVERS))
 @pytest.mark.parametrize("mode", ["concurrent", "one-at-a-time"])
 def test_openai_backend_tokens_per_second(benchmark, variable, mode):
-    url = server_at(variable)
+    url = server_at(variable, START[variable])
     prompts = maze_prompts(PROMPTS)
     llm = make_llm(f"openai:{url}", concurrency=PROMPTS if mode == "concurrent" else 1)
     # Outside the timing: the model name, warm connections, and the prompts in the server's prefix cache
