@@ -24,9 +24,14 @@ def test_vllm_backend_generates_seeded_samples_and_scores_continuations():
     if not python or not model:
         pytest.skip("AGENTRM_TEST_VLLM_PYTHON / AGENTRM_TEST_VLLM_MODEL are not set (see .ci/llm-server)")
     env = {**os.environ, "PYTHONPATH": str(REPO), "VLLM_CPU_KVCACHE_SPACE": "1", "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run(
-        [python, "-m", "tests.vllm_check", model], cwd=REPO, env=env, capture_output=True, text=True, timeout=900
-    )
+    command = [python, "-m", "tests.vllm_check", model]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    if done.returncode < 0:
+        # vLLM's CPU engine was seen to abort at start-up once in a while ("terminate called without an
+        # active exception", SIGABRT) and then start fine: an engine crash, not a backend answer. Say so
+        # in the log and try once more; a second crash fails the test.
+        print(f"vllm engine died by signal {-done.returncode}; retrying once:\n{done.stderr[-1500:]}")
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     lines = [line for line in done.stdout.splitlines() if line.startswith("VLLM_CHECK ")]
     assert done.returncode == 0 and lines, done.stderr[-3000:]
     report = json.loads(lines[-1].removeprefix("VLLM_CHECK "))
