@@ -129,7 +129,7 @@ def run(
         dynamic_ncols=True,
     )
     if executor == "ray":
-        records = ray_executor.execute(config, todo, in_flight, address=ray_address)
+        records = ray_executor.execute(config, todo, in_flight)
     else:
         records = _execute(config, todo, workers, in_flight)
     seen: set[tuple[str, int]] = set()  # an executor may retry an errored episode within the run
@@ -217,9 +217,13 @@ def _execute_in_pool(config: RunConfig, todo: list[tuple[str, int]], workers: in
                 future.cancel()
             pool.shutdown(wait=not lost, cancel_futures=True)
         for task, index in lost:
-            reason = "a worker process died (killed or out of memory) while this episode was in flight"
-            yield EpisodeRecord(config.policy, task, index, episode_seed(config.seed, task, index), error=reason)
+            yield lost_episode(config, task, index, "a worker process died (killed or out of memory) in flight")
         queue.extendleft(reversed([key for key in lost if attempts[key] < ATTEMPTS]))
+
+
+def lost_episode(config: RunConfig, task: str, index: int, reason: str) -> EpisodeRecord:
+    """The error record of an episode whose worker was lost: says why; retried, never scored."""
+    return EpisodeRecord(config.policy, task, index, episode_seed(config.seed, task, index), error=reason)
 
 
 def _execute_in_flight(

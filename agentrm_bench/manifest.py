@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import tasks as task_table
+
 MANIFEST = "manifest.json"
 
 
@@ -40,11 +42,8 @@ class RunConfig:
     def env_kwargs(self, task: str | None = None) -> dict[str, Any]:
         """What ``gym.make`` gets for ``task`` (for every task when None: the sandbox is left out)."""
         kwargs: dict[str, Any] = {"split": self.split, **({"max_turns": self.max_turns} if self.max_turns else {})}
-        if self.sandbox is not None and task is not None:
-            from . import tasks as task_table
-
-            if task_table.get(task).sandbox == "server":
-                kwargs["sandbox"] = self.sandbox
+        if self.sandbox is not None and task is not None and task_table.get(task).sandbox == "server":
+            kwargs["sandbox"] = self.sandbox
         return kwargs
 
     def to_json(self) -> dict[str, Any]:

@@ -35,16 +35,15 @@ class RayUnavailableError(RuntimeError):
     """Ray is missing, cannot connect, or the cluster cannot host the run (said in one line)."""
 
 
-def execute(
-    config: RunConfig, todo: list[tuple[str, int]], in_flight: int = 1, address: str | None = None
-) -> Iterator[EpisodeRecord]:
+def execute(config: RunConfig, todo: list[tuple[str, int]], in_flight: int = 1) -> Iterator[EpisodeRecord]:
     """Run ``todo`` on Ray and yield records as tasks finish (error records first for a dead worker).
 
-    The harness has already joined the cluster and checked its nodes (:func:`connect`, :func:`check_nodes`).
+    The harness has already joined the cluster (:func:`connect`) and checked its nodes (:func:`check_nodes`).
     """
     if not todo:
         return
-    ray = connect(address)
+    import ray
+
     size = max(1, in_flight)
     play = ray.remote(max_retries=0)(_play_chunk)
     attempts: dict[tuple[str, int], int] = {}
@@ -64,10 +63,9 @@ def execute(
             try:
                 records = ray.get(done[0])
             except ray.exceptions.RayError as exc:  # the worker died or the task could not run
-                reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                 for task, index in chunk:
-                    seed = harness.episode_seed(config.seed, task, index)
-                    yield EpisodeRecord(config.policy, task, index, seed, error=f"Ray task failed: {reason}")
+                    yield harness.lost_episode(config, task, index, f"Ray task failed: {type(exc).__name__}: {detail}")
                 again = [key for key in chunk if attempts[key] < ATTEMPTS]
                 if again:
                     submit(again)
