@@ -43,3 +43,33 @@ def server_at(variable: str, start: str = ".ci/llm-server start") -> str:
     except OSError as exc:
         pytest.skip(f"no OpenAI-compatible server answers at {url}: {exc}")
     return url
+
+
+def expert_steps(env, index: int) -> list[tuple]:
+    """The expert's episode on ``index``: the reset's (observation, info), then every step's 5-tuple."""
+    steps = [env.reset(options={"index": index})]
+    terminated = truncated = False
+    while not (terminated or truncated):
+        steps.append(env.step(env.expert_action()))
+        terminated, truncated = steps[-1][2], steps[-1][3]
+    return steps
+
+
+def todo_isolation_index() -> int:
+    """A Tool-Operation todo row whose expert deletes a task: the change another episode must not see."""
+    from agentrm_bench.envs import tools_rows
+
+    return 20 + tools_rows.TODO_TEST_IDS.index(85 if 85 in tools_rows.TODO_TEST_IDS else 131)
+
+
+def check_todo_isolation(first, second, index: int) -> None:
+    """``first`` deletes a task; ``second``, reset on the same row, keeps its own state and can still win."""
+    first.reset(options={"index": index})
+    second.reset(options={"index": index})
+    before = second._service.inspect(second._session)
+    while first.expert_action().startswith("Action: get_"):
+        first.step(first.expert_action())
+    first.step(first.expert_action())  # the deletion
+    assert first._service.inspect(first._session) != before
+    assert second._service.inspect(second._session) == before
+    assert expert_steps(second, index)[-1][-1]["success"]

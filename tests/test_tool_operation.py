@@ -31,7 +31,7 @@ from agentrm_bench.envs.tools_sheet import SheetToolset  # noqa: E402
 from agentrm_bench.envs.tools_sheet_model import load_workbook, render  # noqa: E402
 from agentrm_bench.envs.tools_todo import TodoToolset, final_state, load_seed, seed_status  # noqa: E402
 
-from .conftest import REPO  # noqa: E402
+from .conftest import REPO, check_todo_isolation, todo_isolation_index  # noqa: E402
 
 ENV_ID = "agentrm/ToolOperation-v0"
 SHEET_STARTS = [f"Sheet{i}" for i in range(1, 22)]
@@ -307,15 +307,7 @@ def test_todo_operations_and_failures(todo):
 def test_concurrent_todo_episodes_do_not_share_state():
     # in this process both envs share one service: the strictest case (tests/test_tools_sandbox.py: sandboxed)
     first, second = gym.make(ENV_ID, sandbox=None).unwrapped, gym.make(ENV_ID, sandbox=None).unwrapped
-    index = 20 + tools_rows.TODO_TEST_IDS.index(85 if 85 in tools_rows.TODO_TEST_IDS else 131)
-    first.reset(options={"index": index})
-    second.reset(options={"index": index})
-    before = second._service.inspect(second._session)
-    while first.expert_action().startswith("Action: get_"):
-        first.step(first.expert_action())
-    first.step(first.expert_action())  # the deletion
-    assert first._service.inspect(first._session) != before
-    assert second._service.inspect(second._session) == before
+    check_todo_isolation(first, second, todo_isolation_index())
     assert first._service is second._service and first._session != second._session
 
 

@@ -29,6 +29,7 @@ from agentrm_bench.envs.tool_operation import ToolOperationEnv  # noqa: E402
 from agentrm_bench.envs.tool_query import ToolQueryEnv  # noqa: E402
 from agentrm_bench.envs.tools_protocol import RegexLiteral  # noqa: E402
 
+from .conftest import check_todo_isolation, expert_steps, todo_isolation_index  # noqa: E402
 from .fixtures.sandbox.support import BACKENDS, pid_running, require_docker, wait_until  # noqa: E402
 from .test_tool_query import CASSETTES, ROWS, graph_dir, index_of  # noqa: E402, F401 -- graph_dir: a fixture
 
@@ -41,16 +42,6 @@ def need_data() -> None:
         tools_rows.data_file(tools_rows.TODO_SEED)
     except data.DataMissingError as exc:
         pytest.skip(str(exc))
-
-
-def play(env, index: int) -> list[tuple]:
-    """The expert's episode: every (observation, reward, terminated, truncated, info), reset included."""
-    steps = [env.reset(options={"index": index})]
-    terminated = truncated = False
-    while not (terminated or truncated):
-        steps.append(env.step(env.expert_action()))
-        terminated, truncated = steps[-1][2], steps[-1][3]
-    return steps
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
@@ -72,8 +63,8 @@ def test_tool_operation_expert_episodes_match_in_process(backend, index):
     need_data()
     env, reference = ToolOperationEnv(sandbox=backend), ToolOperationEnv(sandbox=None)
     try:
-        steps = play(env, index)
-        assert steps == play(reference, index)
+        steps = expert_steps(env, index)
+        assert steps == expert_steps(reference, index)
         assert steps[-1][-1]["success"]
         assert isinstance(env._service, tools_remote.RemoteToolService)
         assert env._service.box.backend.name == backend
@@ -88,8 +79,8 @@ def test_tool_query_expert_episodes_match_in_process(backend, graph_dir):  # noq
     try:
         toolsets = set()
         for index in range(env.num_instances):
-            steps = play(env, index)
-            assert steps == play(reference, index), env.row(index).id
+            steps = expert_steps(env, index)
+            assert steps == expert_steps(reference, index), env.row(index).id
             assert steps[-1][-1]["success"] and env.call_log() == reference.call_log()
             toolsets.add(env.toolset)
         assert toolsets == {"academia", "weather", "movie"}
@@ -127,7 +118,7 @@ def test_a_killed_server_is_a_clear_error_and_the_next_episode_restarts_it(fresh
             env.step("Action: get_projects with Action Input: {}")
         with pytest.raises(sandbox.SandboxCrashed, match="a new episode .* restarts it"):
             env.step(env.expert_action())
-        steps = play(env, 20)  # reset: closing the lost session is ignored, create restarts the server
+        steps = expert_steps(env, 20)  # reset: closing the lost session is ignored, create restarts the server
         assert steps[-1][-1]["success"] and box.restarts == 1 and box.info["pid"] != pid
     finally:
         env.close()
@@ -173,19 +164,10 @@ def test_close_releases_the_server_when_its_last_env_closes(fresh_pool, graph_di
 
 def test_two_todo_envs_on_one_server_never_share_state(fresh_pool):
     need_data()
-    index = 20 + tools_rows.TODO_TEST_IDS.index(85 if 85 in tools_rows.TODO_TEST_IDS else 131)
     first, second = ToolOperationEnv(), ToolOperationEnv()
     try:
-        first.reset(options={"index": index})
-        second.reset(options={"index": index})
-        assert first._service.box is second._service.box and first._session != second._session
-        before = second._service.inspect(second._session)
-        while first.expert_action().startswith("Action: get_"):
-            first.step(first.expert_action())
-        first.step(first.expert_action())  # the deletion
-        assert first._service.inspect(first._session) != before
-        assert second._service.inspect(second._session) == before
-        assert play(second, index)[-1][-1]["success"]  # the other episode is still solvable from its own state
+        check_todo_isolation(first, second, todo_isolation_index())
+        assert first._service.box is second._service.box and first._session != second._session  # one server
     finally:
         first.close()
         second.close()

@@ -14,6 +14,7 @@ pytest.importorskip("bm25s", reason="webshop needs its extra: pip install 'agent
 from agentrm_bench import sandbox  # noqa: E402
 from agentrm_bench.envs.webshop import WebShopEnv  # noqa: E402
 
+from .conftest import expert_steps  # noqa: E402
 from .fixtures.sandbox.support import BACKENDS, pid_running, require_docker, wait_until  # noqa: E402
 from .test_webshop import FIXTURE, SIZES  # noqa: E402
 
@@ -34,22 +35,13 @@ def make(sandbox_kind, index_dir) -> WebShopEnv:
     return WebShopEnv(sandbox=sandbox_kind, catalogue=FIXTURE, index_cache=index_dir, split_sizes=SIZES)
 
 
-def play(env: WebShopEnv, index: int) -> list[tuple]:
-    steps = [env.reset(options={"index": index})]
-    terminated = truncated = False
-    while not (terminated or truncated):
-        steps.append(env.step(env.expert_action()))
-        terminated, truncated = steps[-1][2], steps[-1][3]
-    return steps
-
-
 def test_sandboxed_episodes_match_in_process(backend, index_dir):
     env = make(backend, index_dir)
     reference = make(None, index_dir)
     try:
         assert isinstance(env._shop, sandbox.Sandbox) and env._shop.backend.name == backend
         for index in (0, 26, 10):
-            assert play(env, index) == play(reference, index)
+            assert expert_steps(env, index) == expert_steps(reference, index)
         env.reset(options={"index": 29})
         env.step("search[coffee mugs]")
         state = env.snapshot()
@@ -72,7 +64,7 @@ def test_a_killed_server_is_an_error_and_the_next_episode_restarts_it(backend, i
             assert wait_until(lambda: not pid_running(pid), 5.0)
         with pytest.raises(sandbox.SandboxError):
             env.step("click[Next >]")
-        steps = play(env, 1)  # reset -> create restarts the server
+        steps = expert_steps(env, 1)  # reset -> create restarts the server
         assert steps[-1][-1]["success"] and env._shop.restarts == 1
     finally:
         env.close()
