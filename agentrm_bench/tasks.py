@@ -159,7 +159,7 @@ TASKS: tuple[TaskSpec, ...] = (
         "success",
         25,
         50,
-        "agentrm_bench.envs.maze:MazeEnv",
+        "agentrm_bench.envs.maze.env:MazeEnv",
         "in-process",
     ),
 )

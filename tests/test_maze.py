@@ -6,7 +6,7 @@ import gymnasium as gym
 import pytest
 
 import agentrm_bench  # noqa: F401
-from agentrm_bench.envs import maze
+from agentrm_bench.envs.maze import env as maze
 
 # BFS lengths for games 0..24 as listed in the upstream notes.
 UPSTREAM_SHORTEST = [12, 11, 10, 11, 12, 12, 11, 10, 11, 12, 9, 8, 7, 6, 5, 4, 3, 2, 1, 4, 5, 6, 7, 8, 9]

@@ -19,7 +19,7 @@ SPECIALS = ["<|im_start|>", "<|im_end|>", "<pad>"]
 
 
 def _corpus() -> list[str]:
-    from agentrm_bench.envs import maze
+    from agentrm_bench.envs.maze import env as maze
     from agentrm_bench.prompts.instructions import INSTRUCTIONS
 
     lines = list(INSTRUCTIONS.values())

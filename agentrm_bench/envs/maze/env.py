@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from ..env import Outcome, TextEnv
+from ...env import Outcome, TextEnv
 
 # 1 = wall, 0 = free; (row, col) positions, row grows downward.
 GRID: tuple[str, ...] = (
