@@ -92,7 +92,7 @@ TASKS: tuple[TaskSpec, ...] = (
         "progress",
         112,
         30,
-        "agentrm_bench.envs.babyai:BabyAIEnv",
+        "agentrm_bench.envs.babyai.env:BabyAIEnv",
         "in-process",
         requires=("minigrid",),
     ),

@@ -14,10 +14,10 @@ import pytest
 pytest.importorskip("minigrid")
 
 from agentrm_bench.env import EPISODE_OVER  # noqa: E402
-from agentrm_bench.envs import babyai_levels as levels  # noqa: E402
-from agentrm_bench.envs.babyai import BabyAIEnv, load_rows  # noqa: E402
-from agentrm_bench.envs.babyai_progress import SubgoalTracker, matches, pattern_pieces  # noqa: E402
-from agentrm_bench.envs.babyai_text import NO_CHANGE, NOT_RECOGNIZED, normalize_command  # noqa: E402
+from agentrm_bench.envs.babyai import levels  # noqa: E402
+from agentrm_bench.envs.babyai.env import BabyAIEnv, load_rows  # noqa: E402
+from agentrm_bench.envs.babyai.progress import SubgoalTracker, matches, pattern_pieces  # noqa: E402
+from agentrm_bench.envs.babyai.text import NO_CHANGE, NOT_RECOGNIZED, normalize_command  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -36,11 +36,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import data
-from ..env import Outcome, TextEnv
-from . import babyai_levels as levels
-from .babyai_progress import SubgoalTracker
-from .babyai_text import CHECK, NO_CHANGE, NOT_RECOGNIZED, TASK_COMPLETED, Scene, normalize_command, render
+from ... import data
+from ...env import Outcome, TextEnv
+from . import levels
+from .progress import SubgoalTracker
+from .text import CHECK, NO_CHANGE, NOT_RECOGNIZED, TASK_COMPLETED, Scene, normalize_command, render
 
 DATA_FILE = "test.jsonl"
 
@@ -141,7 +141,7 @@ class BabyAIEnv(TextEnv):
 
     def _expert_for_level(self) -> Any:
         if self._expert is None:
-            from .babyai_expert import BabyAIExpert  # imported on first use: the search is not needed to play
+            from .expert import BabyAIExpert  # imported on first use: the search is not needed to play
 
             self._expert = BabyAIExpert()
         return self._expert

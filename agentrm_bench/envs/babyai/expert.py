@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from .babyai import run_primitives
-from .babyai_text import CHECK, DROP, FORWARD, HEADINGS, LEFT, PICKUP, RIGHT, TOGGLE, Scene, render
+from .env import run_primitives
+from .text import CHECK, DROP, FORWARD, HEADINGS, LEFT, PICKUP, RIGHT, TOGGLE, Scene, render
 
 _FAR = 10**6
 
