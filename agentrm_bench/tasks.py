@@ -104,7 +104,7 @@ TASKS: tuple[TaskSpec, ...] = (
         "progress",
         20,
         30,
-        "agentrm_bench.envs.jericho:JerichoEnv",
+        "agentrm_bench.envs.jericho.env:JerichoEnv",
         "in-process",
         requires=("jericho",),
         extra="jericho",

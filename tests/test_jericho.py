@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from agentrm_bench.envs import jericho_games as jg
-from agentrm_bench.envs.jericho_text import (
+from agentrm_bench.envs.jericho import games as jg
+from agentrm_bench.envs.jericho.text import (
     BLOCKED_TEXT,
     VALID_ACTIONS_PREFIX,
     SnippetTracker,
@@ -38,7 +38,7 @@ def test_actions_become_single_line_printable_ascii():
 
 
 def test_interpreter_commands_are_recognised_in_any_position():
-    from agentrm_bench.envs.jericho_text import is_blocked
+    from agentrm_bench.envs.jericho.text import is_blocked
 
     for command in ["save", "Q", "look then script", "transc", "quit please", "wait THEN restart"]:
         assert is_blocked(command.lower()), command
@@ -103,7 +103,7 @@ def env():
     pytest.importorskip("jericho", reason="needs the jericho extra: pip install 'agentrm-bench[jericho]'")
     data_file("jericho", jg.GOALS_FILE)
     data_file("jericho", "games/zork1.z5")
-    from agentrm_bench.envs.jericho import JerichoEnv
+    from agentrm_bench.envs.jericho.env import JerichoEnv
 
     environment = JerichoEnv()
     yield environment
@@ -262,7 +262,7 @@ def test_check_valid_actions_lists_without_advancing_and_is_cached(env):
 
 
 def test_fallback_tagger_needs_no_spacy_model(env, monkeypatch):
-    from agentrm_bench.envs import jericho_valid
+    from agentrm_bench.envs.jericho import valid as jericho_valid
 
     monkeypatch.setattr(jericho_valid, "_load_tagger", lambda: (jericho_valid.DictionaryTagger(), "game-dictionary"))
     monkeypatch.setattr(jericho_valid, "_tagger", None)
@@ -283,7 +283,7 @@ def test_a_changed_walkthrough_is_caught(env, monkeypatch):
 
 @pytest.mark.slow
 def test_the_annotation_regenerates_byte_identical(env, tmp_path):
-    from agentrm_bench.envs import jericho_subgoals
+    from agentrm_bench.envs.jericho import subgoals as jericho_subgoals
 
     out = tmp_path / "subgoals.json"
     assert jericho_subgoals.main(["--out", str(out)]) == 0

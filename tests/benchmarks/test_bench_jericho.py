@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("jericho", reason="needs the jericho extra: pip install 'agentrm-bench[jericho]'")
 
-from agentrm_bench.envs import jericho_games as jg  # noqa: E402
+from agentrm_bench.envs.jericho import games as jg  # noqa: E402
 
 from ..conftest import data_file  # noqa: E402
 
@@ -20,7 +20,7 @@ from ..conftest import data_file  # noqa: E402
 @pytest.fixture
 def env():
     data_file("jericho", jg.GOALS_FILE)
-    from agentrm_bench.envs.jericho import JerichoEnv
+    from agentrm_bench.envs.jericho.env import JerichoEnv
 
     environment = JerichoEnv(max_turns=10**9)
     yield environment

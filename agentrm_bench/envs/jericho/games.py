@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import data
+from ... import data
 
 TASK = "jericho"
 GOALS_FILE = "agentboard_jericho_goals.json"
@@ -117,7 +117,7 @@ def load_annotation(path: Path = SUBGOALS) -> dict[str, dict]:
     """Our subgoals.json, by game name."""
     if not path.is_file():
         raise FileNotFoundError(
-            f"{path} is missing: regenerate it with `python -m agentrm_bench.envs.jericho_subgoals`"
+            f"{path} is missing: regenerate it with `python -m agentrm_bench.envs.jericho.subgoals`"
         )
     games = json.loads(path.read_text(encoding="utf-8"))["games"]
     return {row["game"]: row for row in games}

@@ -24,10 +24,10 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from ..env import Outcome, TextEnv
-from . import jericho_games as games_mod
-from . import jericho_valid
-from .jericho_text import (
+from ...env import Outcome, TextEnv
+from . import games as games_mod
+from . import valid as jericho_valid
+from .text import (
     BLOCKED_TEXT,
     CHECK_VALID_ACTIONS,
     VALID_ACTIONS_PREFIX,

@@ -20,7 +20,7 @@ from the games, by one rule, so that the metric is reproducible (and labelled as
    exactly at its own step and the last one at the last step; this is checked for every game before
    the file is written.
 
-Run ``python -m agentrm_bench.envs.jericho_subgoals`` (needs jericho and the story files); the output
+Run ``python -m agentrm_bench.envs.jericho.subgoals`` (needs jericho and the story files); the output
 is deterministic.
 """
 
@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import jericho_games as jg
-from .jericho_text import SnippetTracker, clean_observation, cut_action, snippet_matches, strip_punctuation
+from . import games as jg
+from .text import SnippetTracker, clean_observation, cut_action, snippet_matches, strip_punctuation
 
 BUDGET = 30  # AgentBoard's max steps: the expert must finish within it
 SNIPPET_WORDS = (3, 14)
@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
         "about": (
             "agentrm-bench's own Jericho subgoals (not AgentBoard's, which are unpublished): snippets of the "
             "games' responses at the score increases and goal-named milestones along jericho's walkthrough "
-            "up to where AgentBoard's goal is met. Written by agentrm_bench/envs/jericho_subgoals.py."
+            "up to where AgentBoard's goal is met. Written by agentrm_bench/envs/jericho/subgoals.py."
         ),
         "jericho_version": jericho.__version__,
         "budget_steps": BUDGET,
