@@ -118,11 +118,11 @@ TASKS: tuple[TaskSpec, ...] = (
         "progress",
         60,
         30,
-        "agentrm_bench.envs.pddl:PDDLEnv",
+        "agentrm_bench.envs.pddl.env:PDDLEnv",
         "in-process",
         requires=("unified_planning",),
         extra="pddl",
-        data_check="agentrm_bench.envs.pddl_problems:data_availability",
+        data_check="agentrm_bench.envs.pddl.problems:data_availability",
     ),
     TaskSpec(
         "agentrm/ToolQuery-v0",

@@ -13,10 +13,12 @@ pytest.importorskip("unified_planning")
 
 import agentrm_bench  # noqa: E402,F401
 from agentrm_bench import data  # noqa: E402
-from agentrm_bench.envs import pddl_expert
-from agentrm_bench.envs import pddl_problems as problems  # noqa: E402
-from agentrm_bench.envs import pddl_text as text  # noqa: E402
-from agentrm_bench.envs.pddl import PDDLEnv  # noqa: E402
+from agentrm_bench.envs.pddl import expert as pddl_expert
+from agentrm_bench.envs.pddl import (
+    problems,  # noqa: E402
+    text,  # noqa: E402
+)
+from agentrm_bench.envs.pddl.env import PDDLEnv  # noqa: E402
 
 from .conftest import data_file  # noqa: E402
 from .test_contract import fuzz_actions  # noqa: E402

@@ -14,9 +14,9 @@ import pytest
 
 pytest.importorskip("unified_planning")
 
-from agentrm_bench.envs import pddl_expert
-from agentrm_bench.envs import pddl_problems as problems  # noqa: E402
-from agentrm_bench.envs.pddl import PDDLEnv  # noqa: E402
+from agentrm_bench.envs.pddl import expert as pddl_expert
+from agentrm_bench.envs.pddl import problems  # noqa: E402
+from agentrm_bench.envs.pddl.env import PDDLEnv  # noqa: E402
 
 from ..conftest import data_file  # noqa: E402
 

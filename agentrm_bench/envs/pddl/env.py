@@ -25,10 +25,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..env import Outcome, TextEnv
-from . import pddl_problems as problems
-from . import pddl_text as text
-from .pddl_problems import Atom, GroundAction, GroundProblem
+from ...env import Outcome, TextEnv
+from . import problems, text
+from .problems import Atom, GroundAction, GroundProblem
 
 # Domains whose observations show only the atoms that became true, and which offer "look around".
 DIFF_DOMAINS = frozenset({"barman", "tyreworld"})
@@ -182,7 +181,7 @@ class PDDLEnv(TextEnv):
         """The next step of a Fast Downward plan from the current state (needs the ``pddl-expert`` extra)."""
         if self._success:
             return text.CHECK_ACTIONS  # the episode is over; the base class answers any action
-        from .pddl_expert import next_action
+        from .expert import next_action
 
         budget = max(1, self.max_turns - self.turns)
         grounding = next_action(self._index, self.problem, self._state, budget)

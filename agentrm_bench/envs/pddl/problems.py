@@ -32,7 +32,7 @@ from typing import Any
 
 import platformdirs
 
-from .. import data
+from ... import data
 
 # unified-planning's engine factory imports every planner package it finds. up-fast-downward (the PDDL
 # expert's planner, which we run out of process) cannot be imported beside ALFWorld's TextWorld: both ship

@@ -38,8 +38,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import pddl_problems as problems
-from .pddl_problems import ActionKey, Atom, GroundAction, GroundProblem
+from . import problems
+from .problems import ActionKey, Atom, GroundAction, GroundProblem
 
 EXTRA_HINT = "pip install 'agentrm-bench[pddl-expert]'"
 
