@@ -79,7 +79,7 @@ TASKS: tuple[TaskSpec, ...] = (
         "progress",
         90,
         30,
-        "agentrm_bench.envs.sciworld:ScienceWorldEnv",
+        "agentrm_bench.envs.sciworld.env:ScienceWorldEnv",
         "in-process",
         requires=("scienceworld",),
         extra="sciworld",

@@ -12,8 +12,8 @@ import pytest
 
 import agentrm_bench  # noqa: F401  (registers the ids)
 from agentrm_bench import data, harness
-from agentrm_bench.envs import sciworld_sets as sets
-from agentrm_bench.envs.sciworld import ScienceWorldEnv, SubgoalTracker
+from agentrm_bench.envs.sciworld import sets
+from agentrm_bench.envs.sciworld.env import ScienceWorldEnv, SubgoalTracker
 from agentrm_bench.manifest import RunConfig
 from agentrm_bench.policies import ExpertPolicy
 from agentrm_bench.records import RecordStore
@@ -192,7 +192,7 @@ def test_restore_replays_the_prefix(env):
 
 
 def test_killed_jvm_raises_then_the_next_reset_starts_a_fresh_one(env):
-    from agentrm_bench.envs.sciworld_sim import SimulatorError
+    from agentrm_bench.envs.sciworld.sim import SimulatorError
 
     env.reset(options={"index": 2})
     env.step(env.expert_action())

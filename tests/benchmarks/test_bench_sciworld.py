@@ -12,8 +12,8 @@ import itertools
 
 import pytest
 
-from agentrm_bench.envs.sciworld import ScienceWorldEnv
-from agentrm_bench.envs.sciworld_sim import Simulator
+from agentrm_bench.envs.sciworld.env import ScienceWorldEnv
+from agentrm_bench.envs.sciworld.sim import Simulator
 
 pytest.importorskip("scienceworld")
 

@@ -28,10 +28,10 @@ from __future__ import annotations
 import contextlib
 import re
 
-from .. import data
-from ..env import Outcome, TextEnv
-from . import sciworld_sets as sets
-from .sciworld_sim import Simulator, SimulatorActionError
+from ... import data
+from ...env import Outcome, TextEnv
+from . import sets
+from .sim import Simulator, SimulatorActionError
 
 TASK_HEADER = "Task Description:\n"
 HIDDEN_ACTIONS = frozenset({"reset task"})

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from .. import data
+from ... import data
 
 TASK = "sciworld"
 AGENTBOARD_FILE = "agentboard/test.jsonl"
