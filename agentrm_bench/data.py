@@ -23,7 +23,7 @@ from pathlib import Path
 
 import platformdirs
 
-from .envs import alfworld_games
+from .envs.alfworld import games as alfworld_games
 
 ENV_VAR = "AGENTRM_BENCH_DATA"
 _AGENTRM_PRM = "https://raw.githubusercontent.com/thunlp/AgentRM/5bad059b4e193a9264d7ed25f5083a30ce653421/eval_agent/prompt/prm_instruction/"

@@ -65,7 +65,7 @@ TASKS: tuple[TaskSpec, ...] = (
         "success",
         134,
         40,
-        "agentrm_bench.envs.alfworld:ALFWorldEnv",
+        "agentrm_bench.envs.alfworld.env:ALFWorldEnv",
         "in-process",
         requires=("alfworld", "textworld"),
         extra="alfworld",

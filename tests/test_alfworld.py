@@ -15,8 +15,9 @@ import pytest
 
 import agentrm_bench  # noqa: F401  (registers the ids)
 from agentrm_bench import data, harness
-from agentrm_bench.envs import alfworld_games, alfworld_progress
-from agentrm_bench.envs.alfworld import ALFWorldEnv, first_observation, goal_text, later_observation
+from agentrm_bench.envs.alfworld import games as alfworld_games
+from agentrm_bench.envs.alfworld import progress as alfworld_progress
+from agentrm_bench.envs.alfworld.env import ALFWorldEnv, first_observation, goal_text, later_observation
 from agentrm_bench.manifest import RunConfig
 from agentrm_bench.policies import ExpertPolicy
 from agentrm_bench.records import RecordStore
@@ -260,7 +261,7 @@ def test_engine_that_dies_mid_episode_raises_and_the_next_reset_recovers(env):
 def test_engine_timeout_kills_a_hung_engine():
     needs_engine()
     game_file("test", 0)
-    from agentrm_bench.envs.alfworld_engine import Engine, EngineError
+    from agentrm_bench.envs.alfworld.engine import Engine, EngineError
 
     engine = Engine(timeout_s=0.01)
     with pytest.raises(EngineError, match="no answer"):

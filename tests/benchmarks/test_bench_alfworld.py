@@ -13,7 +13,7 @@ import gymnasium as gym
 import pytest
 
 import agentrm_bench  # noqa: F401
-from agentrm_bench.envs import alfworld_games
+from agentrm_bench.envs.alfworld import games as alfworld_games
 
 from ..conftest import data_file
 

@@ -22,11 +22,11 @@ from pathlib import Path
 
 import gymnasium as gym
 
-from .. import data
-from ..env import Outcome, TextEnv
-from . import alfworld_games
-from .alfworld_engine import DEFAULT_TIMEOUT_S, Engine, EngineState
-from .alfworld_progress import Goal, milestone, parse_goal
+from ... import data
+from ...env import Outcome, TextEnv
+from . import games as alfworld_games
+from .engine import DEFAULT_TIMEOUT_S, Engine, EngineState
+from .progress import Goal, milestone, parse_goal
 
 ETO_MAX_STEPS = 40  # ETO's eval_agent/configs/task/alfworld.json
 NOTHING_HAPPENS = "Nothing happens."  # the engine's answer to any text that is not one of its commands

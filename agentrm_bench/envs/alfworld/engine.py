@@ -32,7 +32,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from .alfworld_progress import PREDICATES, Fact
+from .progress import PREDICATES, Fact
 
 DEFAULT_TIMEOUT_S = 600.0  # the slowest expert episode here (one long first plan) took 230 s on a loaded machine
 _TRANSLATIONS_KEPT = 4  # games whose translations are kept (two each: plain and optimised)
@@ -56,7 +56,7 @@ class EngineState:
 class Engine:
     """A handle on one engine process; it is started on first use and again after it died.
 
-    The process is ``python -m agentrm_bench.envs.alfworld_engine`` talking over a socket pair, not a
+    The process is ``python -m agentrm_bench.envs.alfworld.engine`` talking over a socket pair, not a
     multiprocessing child: a spawned child would re-run the caller's ``__main__`` script.
     """
 
@@ -241,6 +241,6 @@ def _memoise_translation() -> None:
 
 if __name__ == "__main__":
     # Serve from the module under its package name, so that replies unpickle in the parent.
-    from agentrm_bench.envs.alfworld_engine import _serve as serve
+    from agentrm_bench.envs.alfworld.engine import _serve as serve
 
     serve(Connection(int(sys.argv[1])))
