@@ -51,11 +51,11 @@ TASKS: tuple[TaskSpec, ...] = (
         "progress",
         500,
         10,
-        "agentrm_bench.envs.webshop:WebShopEnv",
+        "agentrm_bench.envs.webshop.env:WebShopEnv",
         "server",
         requires=("bm25s", "Stemmer", "thefuzz", "spacy"),
         extra="webshop",
-        data_check="agentrm_bench.envs.webshop_catalogue:data_availability",
+        data_check="agentrm_bench.envs.webshop.catalogue:data_availability",
     ),
     TaskSpec(
         "agentrm/ALFWorld-v0",

@@ -20,9 +20,9 @@ pytest.importorskip("bm25s", reason="webshop needs its extra: pip install 'agent
 import agentrm_bench  # noqa: E402,F401  (registers the ids)
 from agentrm_bench import data, tasks  # noqa: E402
 from agentrm_bench.env import EPISODE_OVER  # noqa: E402
-from agentrm_bench.envs import webshop_catalogue  # noqa: E402
-from agentrm_bench.envs.webshop import WebShopEnv  # noqa: E402
-from agentrm_bench.envs.webshop_reward import reward  # noqa: E402
+from agentrm_bench.envs.webshop import catalogue as webshop_catalogue  # noqa: E402
+from agentrm_bench.envs.webshop.env import WebShopEnv  # noqa: E402
+from agentrm_bench.envs.webshop.reward import reward  # noqa: E402
 
 from .conftest import data_file  # noqa: E402
 from .test_contract import fuzz_actions  # noqa: E402

@@ -12,9 +12,9 @@ import pytest
 pytest.importorskip("bm25s", reason="webshop needs its extra: pip install 'agentrm-bench[webshop]'")
 
 from agentrm_bench import data  # noqa: E402
-from agentrm_bench.envs import webshop_catalogue as cat_mod  # noqa: E402
-from agentrm_bench.envs import webshop_search as search_mod  # noqa: E402
-from agentrm_bench.envs.webshop_reward import (  # noqa: E402
+from agentrm_bench.envs.webshop import catalogue as cat_mod  # noqa: E402
+from agentrm_bench.envs.webshop import search as search_mod  # noqa: E402
+from agentrm_bench.envs.webshop.reward import (  # noqa: E402
     normalize_color,
     option_matches,
     pipeline_name,

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("bm25s", reason="webshop needs its extra: pip install 'agentrm-bench[webshop]'")
 
 from agentrm_bench import sandbox  # noqa: E402
-from agentrm_bench.envs.webshop import WebShopEnv  # noqa: E402
+from agentrm_bench.envs.webshop.env import WebShopEnv  # noqa: E402
 
 from .conftest import expert_steps  # noqa: E402
 from .fixtures.sandbox.support import BACKENDS, pid_running, require_docker, wait_until  # noqa: E402

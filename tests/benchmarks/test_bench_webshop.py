@@ -19,9 +19,9 @@ import pytest
 
 pytest.importorskip("bm25s", reason="webshop needs its extra: pip install 'agentrm-bench[webshop]'")
 
-from agentrm_bench.envs import webshop_catalogue  # noqa: E402
-from agentrm_bench.envs.webshop import WebShopEnv  # noqa: E402
-from agentrm_bench.envs.webshop_search import open_index  # noqa: E402
+from agentrm_bench.envs.webshop import catalogue as webshop_catalogue  # noqa: E402
+from agentrm_bench.envs.webshop.env import WebShopEnv  # noqa: E402
+from agentrm_bench.envs.webshop.search import open_index  # noqa: E402
 
 from ..test_webshop import FIXTURE, SIZES  # noqa: E402
 

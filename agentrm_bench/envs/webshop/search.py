@@ -37,7 +37,7 @@ import platformdirs
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN  # Lucene's English stop list (the same 33 words)
 
-from .webshop_catalogue import Product
+from .catalogue import Product
 
 SEARCH_RETURN_N = 50  # upstream: a search shows at most 50 products (5 pages of 10)
 K1, B = 0.9, 0.4  # Lucene / Pyserini BM25 defaults

@@ -24,7 +24,7 @@ from typing import Any
 
 from thefuzz import fuzz
 
-from .webshop_catalogue import Goal, Product
+from .catalogue import Goal, Product
 
 MATCH_THRESHOLD = 85
 NOUN_TAGS = ("PNOUN", "NOUN", "PROPN")  # upstream's list ("PNOUN" is not a spaCy tag; kept as a fact)

@@ -37,7 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .. import data
+from ... import data
 
 TASK = "webshop"
 FULL = "webshop/full"  # the data-layer entry of the 1.18M-product files (fetched on their own: ~5 GB)

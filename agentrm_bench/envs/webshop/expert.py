@@ -19,12 +19,12 @@ import dataclasses
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from . import webshop_pages as pages
-from .webshop_reward import attribute_matches, option_matches, reward, type_reward
+from . import pages
+from .reward import attribute_matches, option_matches, reward, type_reward
 
 if TYPE_CHECKING:
-    from .webshop_catalogue import Catalogue, Goal, Product
-    from .webshop_search import SearchIndex
+    from .catalogue import Catalogue, Goal, Product
+    from .search import SearchIndex
 
 MAX_COMBINATIONS = 20_000
 

@@ -29,11 +29,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from . import webshop_catalogue as catalogue_mod
-from . import webshop_pages as pages
-from .webshop_expert import plan_for
-from .webshop_reward import reward as score_purchase
-from .webshop_search import SearchIndex, open_index
+from . import catalogue as catalogue_mod
+from . import pages
+from .expert import plan_for
+from .reward import reward as score_purchase
+from .search import SearchIndex, open_index
 
 SEARCH_HINT = "search[<query>]"
 PAGES = ("search", "results", "item", "sub", "done")
@@ -252,7 +252,7 @@ def _fresh_state(goal_id: int) -> dict[str, Any]:
 
 
 def make_service(**kwargs: Any) -> WebShopService:
-    """The sandbox's factory (``agentrm_bench.envs.webshop_service:make_service``)."""
+    """The sandbox's factory (``agentrm_bench.envs.webshop.service:make_service``)."""
     if kwargs.get("index_cache") is not None:
         kwargs["index_cache"] = str(Path(kwargs["index_cache"]))
     return WebShopService(**kwargs)

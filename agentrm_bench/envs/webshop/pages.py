@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .webshop_catalogue import Product
+from .catalogue import Product
 
 SEP = " [SEP] "
 BACK_TO_SEARCH = "Back to Search"

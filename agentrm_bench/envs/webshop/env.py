@@ -19,10 +19,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..env import Outcome, TextEnv
-from .webshop_catalogue import data_availability
-from .webshop_connect import connect
-from .webshop_expert import next_action
+from ...env import Outcome, TextEnv
+from .catalogue import data_availability
+from .connect import connect
+from .expert import next_action
 
 __all__ = ["WebShopEnv", "data_availability"]
 

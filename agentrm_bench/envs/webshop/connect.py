@@ -18,11 +18,11 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from .webshop_catalogue import files_of
-from .webshop_search import default_cache_dir
-from .webshop_service import WebShopService, index_for
+from .catalogue import files_of
+from .search import default_cache_dir
+from .service import WebShopService, index_for
 
-SERVICE = "agentrm_bench.envs.webshop_service:make_service"
+SERVICE = "agentrm_bench.envs.webshop.service:make_service"
 SANDBOXES = ("local", "docker", None)
 START_TIMEOUT = {"small": 300.0, "full": 3600.0}  # loading the 1.18M-product file takes minutes
 
@@ -47,14 +47,14 @@ def connect(sandbox: str | None, service_kwargs: dict[str, Any]) -> Any:
     files_of(str(service_kwargs.get("catalogue", "small")))  # absent data: DataMissingError here, not in a server
     if sandbox is None or (sandbox == "local" and importlib.util.find_spec("agentrm_bench.sandbox") is None):
         return InProcessShop(WebShopService(**service_kwargs))
-    from .. import sandbox as sandboxes
+    from ... import sandbox as sandboxes
 
     catalogue = str(service_kwargs.get("catalogue", "small"))
     timeout = START_TIMEOUT.get(catalogue, START_TIMEOUT["small"])
     if sandbox == "local":
         return sandboxes.start(SERVICE, "local", service_kwargs=service_kwargs, start_timeout=timeout)
-    from ..sandbox import images
-    from ..sandbox.docker_backend import docker_client
+    from ...sandbox import images
+    from ...sandbox.docker_backend import docker_client
 
     kwargs = dict(service_kwargs)
     cache = Path(kwargs.get("index_cache") or default_cache_dir()).resolve()
