@@ -36,7 +36,7 @@ from .progress import PREDICATES, Fact
 
 DEFAULT_TIMEOUT_S = 600.0  # the slowest expert episode here (one long first plan) took 230 s on a loaded machine
 _TRANSLATIONS_KEPT = 4  # games whose translations are kept (two each: plain and optimised)
-_PACKAGE_PARENT = Path(__file__).resolve().parents[2]  # the folder holding agentrm_bench
+_PACKAGE_PARENT = Path(__file__).resolve().parents[3]  # the folder holding agentrm_bench
 
 
 class EngineError(RuntimeError):

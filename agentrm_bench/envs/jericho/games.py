@@ -27,7 +27,7 @@ from ... import data
 
 TASK = "jericho"
 GOALS_FILE = "agentboard_jericho_goals.json"
-SUBGOALS = Path(__file__).resolve().parents[2] / "envs" / TASK / "subgoals.json"
+SUBGOALS = Path(__file__).resolve().parents[3] / "envs" / TASK / "subgoals.json"
 # AgentBoard's eval_configs order (one problem per game).
 GAMES: tuple[str, ...] = (
     "905",
