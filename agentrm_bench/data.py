@@ -134,7 +134,7 @@ CATALOGUE: dict[str, TaskData] = {
         ),
         "Tool-Query rows (AgentGym agentenv-tool, MIT; academia rows from AgentBoard) and AgentBoard's DBLP graph "
         "(hkust-nlp/agentboard data.tar.gz, GPL-2.0). Weather/movie API responses are not downloadable: "
-        "record them with `python -m agentrm_bench.envs.toolq_record <toolset>`",
+        "record them with `python -m agentrm_bench.envs.tool_query.record <toolset>`",
         folder="tools",
     ),
     "tool-operation": TaskData(

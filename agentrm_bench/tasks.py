@@ -132,11 +132,11 @@ TASKS: tuple[TaskSpec, ...] = (
         "progress",
         60,
         30,
-        "agentrm_bench.envs.tool_query:ToolQueryEnv",
+        "agentrm_bench.envs.tool_query.env:ToolQueryEnv",
         "server",  # toolset services behind the sandbox (default a local subprocess; sandbox=None: in-process)
         requires=("networkx", "requests", "geopy"),
         extra="tool-query",
-        data_check="agentrm_bench.envs.tool_query:data_availability",
+        data_check="agentrm_bench.envs.tool_query.env:data_availability",
     ),
     TaskSpec(
         "agentrm/ToolOperation-v0",
@@ -146,7 +146,7 @@ TASKS: tuple[TaskSpec, ...] = (
         "progress",
         40,
         30,
-        "agentrm_bench.envs.tool_operation:ToolOperationEnv",
+        "agentrm_bench.envs.tool_operation.env:ToolOperationEnv",
         "server",  # toolset services behind the sandbox (default a local subprocess; sandbox=None: in-process)
         requires=("openpyxl", "formulas", "regex"),
         extra="tool-operation",

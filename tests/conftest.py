@@ -57,7 +57,7 @@ def expert_steps(env, index: int) -> list[tuple]:
 
 def todo_isolation_index() -> int:
     """A Tool-Operation todo row whose expert deletes a task: the change another episode must not see."""
-    from agentrm_bench.envs import tools_rows
+    from agentrm_bench.envs.tool_operation import rows as tools_rows
 
     return 20 + tools_rows.TODO_TEST_IDS.index(85 if 85 in tools_rows.TODO_TEST_IDS else 131)
 

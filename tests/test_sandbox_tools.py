@@ -23,9 +23,9 @@ import gymnasium as gym  # noqa: E402
 
 import agentrm_bench  # noqa: E402, F401
 from agentrm_bench import sandbox  # noqa: E402
-from agentrm_bench.envs.tools_service import ToolService  # noqa: E402
-from agentrm_bench.envs.tools_sheet import SheetToolset  # noqa: E402
-from agentrm_bench.envs.tools_todo import TodoToolset  # noqa: E402
+from agentrm_bench.envs.tool_operation.service import ToolService  # noqa: E402
+from agentrm_bench.envs.tool_operation.sheet import SheetToolset  # noqa: E402
+from agentrm_bench.envs.tool_operation.todo import TodoToolset  # noqa: E402
 
 from .fixtures.sandbox.support import BACKENDS, FIXTURES, require_docker  # noqa: E402
 

@@ -17,19 +17,19 @@ pytest.importorskip("regex")
 import gymnasium as gym  # noqa: E402
 
 import agentrm_bench  # noqa: E402, F401
-from agentrm_bench.envs import tool_operation as top  # noqa: E402
-from agentrm_bench.envs import tools_rows  # noqa: E402
-from agentrm_bench.envs.tools_protocol import (  # noqa: E402
+from agentrm_bench.envs.tool_common.protocol import (  # noqa: E402
     ParseError,
     RegexLiteral,
     ToolCall,
     literal_value,
     parse_tool_action,
 )
-from agentrm_bench.envs.tools_service import ToolService  # noqa: E402
-from agentrm_bench.envs.tools_sheet import SheetToolset  # noqa: E402
-from agentrm_bench.envs.tools_sheet_model import load_workbook, render  # noqa: E402
-from agentrm_bench.envs.tools_todo import TodoToolset, final_state, load_seed, seed_status  # noqa: E402
+from agentrm_bench.envs.tool_operation import env as top  # noqa: E402
+from agentrm_bench.envs.tool_operation import rows as tools_rows  # noqa: E402
+from agentrm_bench.envs.tool_operation.service import ToolService  # noqa: E402
+from agentrm_bench.envs.tool_operation.sheet import SheetToolset  # noqa: E402
+from agentrm_bench.envs.tool_operation.sheet_model import load_workbook, render  # noqa: E402
+from agentrm_bench.envs.tool_operation.todo import TodoToolset, final_state, load_seed, seed_status  # noqa: E402
 
 from .conftest import REPO, check_todo_isolation, todo_isolation_index  # noqa: E402
 
@@ -151,7 +151,7 @@ def test_number_formats_render_like_google_sheets(value, fmt, shown):
 
 def test_reference_paths_reproduce_the_targets(workbook):
     """19 of 20 reference action paths give the target exactly; row 6's lacks the column insert."""
-    from agentrm_bench.envs.tools_experts import sheet_name, sheet_plan
+    from agentrm_bench.envs.tool_operation.expert import sheet_name, sheet_plan
 
     exact = []
     for row in tools_rows.read_jsonl(data_file("tools", "agentgym_toolusage/sheet.jsonl")):
@@ -196,7 +196,7 @@ def test_formulas_recompute_and_follow_rows(sheet):
 
 
 def test_formula_references_move_like_a_spreadsheet():
-    from agentrm_bench.envs.tools_sheet_formula import shift_references, translate_rows
+    from agentrm_bench.envs.tool_operation.sheet_formula import shift_references, translate_rows
 
     assert shift_references("=SUM(C2:C9)+B5", "row", 5, -1) == "=SUM(C2:C8)+#REF!"
     assert shift_references("=SUM(C2:C9)+B5", "row", 2, 3) == "=SUM(C5:C12)+B8"

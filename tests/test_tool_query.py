@@ -26,10 +26,10 @@ import networkx as nx  # noqa: E402
 import agentrm_bench  # noqa: E402,F401
 from agentrm_bench import data  # noqa: E402
 from agentrm_bench.env import EPISODE_OVER  # noqa: E402
-from agentrm_bench.envs import toolq_data, toolq_expert  # noqa: E402
-from agentrm_bench.envs.tool_query import ToolQueryEnv, data_availability  # noqa: E402
-from agentrm_bench.envs.toolq_academia import AcademiaBox, UnsafePickleError, load_graph, load_pickle  # noqa: E402
-from agentrm_bench.envs.toolq_cassette import (  # noqa: E402
+from agentrm_bench.envs.tool_query import expert as toolq_expert  # noqa: E402
+from agentrm_bench.envs.tool_query import rows as toolq_data  # noqa: E402
+from agentrm_bench.envs.tool_query.academia import AcademiaBox, UnsafePickleError, load_graph, load_pickle  # noqa: E402
+from agentrm_bench.envs.tool_query.cassette import (  # noqa: E402
     Cassette,
     HttpResponse,
     LiveTransport,
@@ -37,9 +37,10 @@ from agentrm_bench.envs.toolq_cassette import (  # noqa: E402
     RecordingTransport,
     ToolBackendError,
 )
-from agentrm_bench.envs.toolq_movie import MovieBox  # noqa: E402
-from agentrm_bench.envs.toolq_service import ToolService  # noqa: E402
-from agentrm_bench.envs.toolq_weather import WeatherBox, air_quality_level, is_same_location  # noqa: E402
+from agentrm_bench.envs.tool_query.env import ToolQueryEnv, data_availability  # noqa: E402
+from agentrm_bench.envs.tool_query.movie import MovieBox  # noqa: E402
+from agentrm_bench.envs.tool_query.service import ToolService  # noqa: E402
+from agentrm_bench.envs.tool_query.weather import WeatherBox, air_quality_level, is_same_location  # noqa: E402
 
 from .conftest import data_file  # noqa: E402
 from .test_contract import fuzz_actions  # noqa: E402
@@ -230,9 +231,9 @@ def test_sixty_instances_with_absent_data_fail_at_reset_naming_the_command(real_
     assert [env.toolset_of(i) for i in (0, 19, 20, 39, 40, 59)] == ["academia"] * 2 + ["weather"] * 2 + ["movie"] * 2
     with pytest.raises(data.DataMissingError, match="agentrm-bench data fetch tool-query"):
         env.reset(options={"index": 0})
-    with pytest.raises(data.DataMissingError, match="toolq_record weather"):
+    with pytest.raises(data.DataMissingError, match="tool_query.record weather"):
         env.reset(options={"index": 20})
-    with pytest.raises(data.DataMissingError, match=r"toolq_record movie.*MOVIE_KEY"):
+    with pytest.raises(data.DataMissingError, match=r"tool_query.record movie.*MOVIE_KEY"):
         env.reset(options={"index": 40})
     available, note = data_availability(real_rows_root)
     assert not available and "weather: no recorded cassette" in note
@@ -501,7 +502,7 @@ def test_recording_then_replaying_gives_the_same_episode(tmp_path, monkeypatch):
         LiveTransport, "get", lambda self, url, params=None, headers=None: network.get(url, params, headers)
     )
     monkeypatch.setenv("MOVIE_KEY", "secret-token-123")
-    from agentrm_bench.envs.toolq_record import record
+    from agentrm_bench.envs.tool_query.record import record
 
     results = record("movie", out=tmp_path, rows=ROWS)
     assert [r[0] for r in results] == [3001, 3002, 3003] and all(failed == 0 for _, _, failed in results)

@@ -23,11 +23,12 @@ pytest.importorskip("geopy")
 
 import agentrm_bench  # noqa: E402, F401
 from agentrm_bench import data, sandbox  # noqa: E402
-from agentrm_bench.envs import tools_remote, tools_rows  # noqa: E402
-from agentrm_bench.envs import tools_wire as wire  # noqa: E402
-from agentrm_bench.envs.tool_operation import ToolOperationEnv  # noqa: E402
-from agentrm_bench.envs.tool_query import ToolQueryEnv  # noqa: E402
-from agentrm_bench.envs.tools_protocol import RegexLiteral  # noqa: E402
+from agentrm_bench.envs.tool_common import remote as tools_remote  # noqa: E402
+from agentrm_bench.envs.tool_common import wire  # noqa: E402
+from agentrm_bench.envs.tool_common.protocol import RegexLiteral  # noqa: E402
+from agentrm_bench.envs.tool_operation import rows as tools_rows  # noqa: E402
+from agentrm_bench.envs.tool_operation.env import ToolOperationEnv  # noqa: E402
+from agentrm_bench.envs.tool_query.env import ToolQueryEnv  # noqa: E402
 
 from .conftest import check_todo_isolation, expert_steps, todo_isolation_index  # noqa: E402
 from .fixtures.sandbox.support import BACKENDS, pid_running, require_docker, wait_until  # noqa: E402

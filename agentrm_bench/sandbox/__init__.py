@@ -8,7 +8,7 @@ ops create / reset / step / snapshot / restore / close (one session per episode)
 
     from agentrm_bench import sandbox
 
-    with sandbox.start("agentrm_bench.envs.tools_service:ToolService", "docker", ...) as box:
+    with sandbox.start("agentrm_bench.envs.tool_operation.service:ToolService", "docker", ...) as box:
         session = box.call("create")["session"]
         box.call("step", session=session, action="...")
 

@@ -16,11 +16,11 @@ pytest.importorskip("formulas")
 
 import agentrm_bench  # noqa: E402, F401
 from agentrm_bench import data  # noqa: E402
-from agentrm_bench.envs import tools_rows  # noqa: E402
-from agentrm_bench.envs.tools_protocol import ToolCall  # noqa: E402
-from agentrm_bench.envs.tools_service import ToolService  # noqa: E402
-from agentrm_bench.envs.tools_sheet import SheetToolset  # noqa: E402
-from agentrm_bench.envs.tools_todo import TodoToolset  # noqa: E402
+from agentrm_bench.envs.tool_common.protocol import ToolCall  # noqa: E402
+from agentrm_bench.envs.tool_operation import rows as tools_rows  # noqa: E402
+from agentrm_bench.envs.tool_operation.service import ToolService  # noqa: E402
+from agentrm_bench.envs.tool_operation.sheet import SheetToolset  # noqa: E402
+from agentrm_bench.envs.tool_operation.todo import TodoToolset  # noqa: E402
 
 
 def upstream(relative: str) -> str:

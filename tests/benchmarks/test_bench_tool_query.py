@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("networkx")
 pytest.importorskip("geopy")
 
-from agentrm_bench.envs.tool_query import ToolQueryEnv  # noqa: E402
+from agentrm_bench.envs.tool_query.env import ToolQueryEnv  # noqa: E402
 
 from ..test_tool_query import CASSETTES, FIXTURES, ROWS, build_graph_files  # noqa: E402
 

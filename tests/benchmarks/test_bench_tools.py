@@ -20,11 +20,14 @@ pytest.importorskip("networkx")
 pytest.importorskip("geopy")
 
 from agentrm_bench import data  # noqa: E402
-from agentrm_bench.envs import tool_operation, tool_query, tools_remote, tools_rows  # noqa: E402
-from agentrm_bench.envs.tool_operation import ToolOperationEnv  # noqa: E402
-from agentrm_bench.envs.tool_query import ToolQueryEnv  # noqa: E402
-from agentrm_bench.envs.toolq_data import read_rows  # noqa: E402
-from agentrm_bench.envs.tools_protocol import ToolCall  # noqa: E402
+from agentrm_bench.envs.tool_common import remote as tools_remote  # noqa: E402
+from agentrm_bench.envs.tool_common.protocol import ToolCall  # noqa: E402
+from agentrm_bench.envs.tool_operation import env as tool_operation  # noqa: E402
+from agentrm_bench.envs.tool_operation import rows as tools_rows  # noqa: E402
+from agentrm_bench.envs.tool_operation.env import ToolOperationEnv  # noqa: E402
+from agentrm_bench.envs.tool_query import env as tool_query  # noqa: E402
+from agentrm_bench.envs.tool_query.env import ToolQueryEnv  # noqa: E402
+from agentrm_bench.envs.tool_query.rows import read_rows  # noqa: E402
 
 from ..test_tool_query import CASSETTES, FIXTURES, ROWS, build_graph_files  # noqa: E402
 

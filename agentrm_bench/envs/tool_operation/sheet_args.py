@@ -14,8 +14,8 @@ from typing import Any
 
 import regex
 
-from .tools_protocol import RegexLiteral, literal_value
-from .tools_service import ToolFailure
+from ..tool_common.protocol import RegexLiteral, literal_value
+from .service import ToolFailure
 
 OPERATORS = ("SUM", "AVERAGE", "COUNT", "MAX", "MIN", "MINUS", "PRODUCT")
 REGEX_TIMEOUT_S = 0.2

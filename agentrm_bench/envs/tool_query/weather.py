@@ -25,8 +25,8 @@ import math
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from .toolq_cassette import Transport
-from .toolq_service import Tool, ToolBox
+from .cassette import Transport
+from .service import Tool, ToolBox
 
 URLS = {
     "archive": "https://archive-api.open-meteo.com/v1/archive",

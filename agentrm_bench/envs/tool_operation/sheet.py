@@ -22,11 +22,11 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from . import tools_sheet_args as args
-from . import tools_sheet_edit as edit
-from . import tools_sheet_formula as fx
-from .tools_service import ToolFailure, Toolset
-from .tools_sheet_model import GENERAL, Sheet, load_workbook
+from . import sheet_args as args
+from . import sheet_edit as edit
+from . import sheet_formula as fx
+from .service import ToolFailure, Toolset
+from .sheet_model import GENERAL, Sheet, load_workbook
 
 _A1 = re.compile(r"([A-Za-z]{1,3})([1-9]\d{0,6})")
 

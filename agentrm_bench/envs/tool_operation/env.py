@@ -33,14 +33,14 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ..env import Outcome, TextEnv
-from . import tools_experts as experts
-from .tools_protocol import ERROR_PREFIX
-from .tools_remote import RemoteToolService, acquire, check_sandbox
-from .tools_rows import TODO_SEED, WORKBOOK, ToolRow, data_file, load_rows
-from .tools_service import ToolService
-from .tools_sheet import SheetToolset
-from .tools_todo import TodoToolset, final_state
+from ...env import Outcome, TextEnv
+from ..tool_common.protocol import ERROR_PREFIX
+from ..tool_common.remote import RemoteToolService, acquire, check_sandbox
+from . import expert as experts
+from .rows import TODO_SEED, WORKBOOK, ToolRow, data_file, load_rows
+from .service import ToolService
+from .sheet import SheetToolset
+from .todo import TodoToolset, final_state
 
 NUM_INSTANCES = 40
 START_SHEETS = tuple(f"Sheet{i}" for i in range(1, 22))
@@ -48,7 +48,7 @@ FINISH_HINT = "When the goal is reached, call the finish tool to end the episode
 
 
 TOOLSETS = {"sheet": SheetToolset, "todo": TodoToolset}
-SERVICE = "agentrm_bench.envs.tool_operation:service"
+SERVICE = "agentrm_bench.envs.tool_operation.env:service"
 
 
 def service(toolset: str) -> ToolService:

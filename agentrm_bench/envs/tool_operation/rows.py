@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import data
+from ... import data
 
 TASK = "tool-operation"
 SHEET_ROWS = "agentgym_toolusage/sheet.jsonl"
@@ -65,7 +65,7 @@ def select_todo_ids(rows: list[dict[str, Any]], seed_state: dict[str, Any]) -> t
 
 def load_rows() -> list[ToolRow]:
     """The 40 test rows in instance order: sheet rows 0..19, then the todo rows (queries, then operations)."""
-    from .tools_todo import load_seed, seed_status
+    from .todo import load_seed, seed_status
 
     sheet_rows = {r["id"]: r for r in read_jsonl(data_file(SHEET_ROWS))}
     todo_rows = {r["id"]: r for r in read_jsonl(data_file(TODO_ROWS))}

@@ -28,10 +28,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import tools_wire as wire
-from .toolq_cassette import NotRecordedError, ToolBackendError
-from .toolq_data import Row
-from .tools_protocol import ERROR_PREFIX, ParseError, error_observation, parse_tool_action
+from ..tool_common import wire
+from ..tool_common.protocol import ERROR_PREFIX, ParseError, error_observation, parse_tool_action
+from .cassette import NotRecordedError, ToolBackendError
+from .rows import Row
 
 FINISH_HINT = "When the goal is reached, call the finish tool to end the episode."
 

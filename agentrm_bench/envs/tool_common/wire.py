@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .tools_protocol import RegexLiteral
+from .protocol import RegexLiteral
 
 TAG = "__py__"
 

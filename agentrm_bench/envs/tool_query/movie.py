@@ -20,8 +20,8 @@ import copy
 import os
 from typing import Any, ClassVar
 
-from .toolq_cassette import HttpResponse, Transport
-from .toolq_service import Tool, ToolBox
+from .cassette import HttpResponse, Transport
+from .service import Tool, ToolBox
 
 KEY_ENV = "MOVIE_KEY"
 API = "https://api.themoviedb.org/3"

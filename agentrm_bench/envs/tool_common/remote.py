@@ -30,8 +30,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .. import data
-from . import tools_wire as wire
+from ... import data
+from . import wire
 
 SANDBOXES = ("local", "docker", None)
 CALL_TIMEOUT = 60.0
@@ -53,7 +53,7 @@ def start_service(spec: str, sandbox: str, kwargs: dict[str, Any], mounts: Itera
     service reads (fixture graphs, cassettes) -- those that exist and lie outside the data root, which
     is always mounted -- read-only at the same path.
     """
-    from .. import sandbox as sandboxes
+    from ... import sandbox as sandboxes
 
     if check_sandbox(sandbox) is None:
         raise ValueError("start_service needs a sandbox backend, 'local' or 'docker'")
@@ -115,7 +115,7 @@ class _Remote:
         self.box = box  # the Sandbox
 
     def _call(self, op: str, **payload: Any) -> dict[str, Any]:
-        from ..sandbox import SandboxRequestError
+        from ...sandbox import SandboxRequestError
 
         try:
             return self.box.call(op, **payload)
@@ -127,7 +127,7 @@ class _Remote:
 
     def close(self, session: str) -> None:
         """Forget ``session`` on the server; after a crash it is gone already, so failures are ignored."""
-        from ..sandbox import SandboxError
+        from ...sandbox import SandboxError
 
         try:
             self.box.call("close", session=session)
@@ -168,7 +168,7 @@ class RemoteQueryService(_Remote):
     """:class:`~.toolq_service.ToolService`'s methods for the Tool-Query toolsets served in a sandbox."""
 
     def __init__(self, box: Any):
-        from .toolq_cassette import ToolBackendError
+        from ..tool_query.cassette import ToolBackendError
 
         super().__init__(box)
         self.raised = {"DataMissingError": data.DataMissingError, "ToolBackendError": ToolBackendError}

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import tools_sheet_formula as fx
-from .tools_sheet_model import GENERAL, MAX_CELLS, MAX_COLS, MAX_ROWS, Cell, Sheet
+from . import sheet_formula as fx
+from .sheet_model import GENERAL, MAX_CELLS, MAX_COLS, MAX_ROWS, Cell, Sheet
 
 
 def set_cell(sheet: Sheet, row: int, col: int, value: Any = None, formula: str | None = None) -> None:

@@ -32,20 +32,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .. import data
-from ..env import Outcome, TextEnv
-from . import toolq_data
-from .toolq_academia import AcademiaBox, load_graph
-from .toolq_cassette import Cassette, LiveTransport, RecordedTransport, RecordingTransport, Transport
-from .toolq_data import Row
-from .toolq_expert import next_action
-from .toolq_movie import MovieBox, auth_headers
-from .toolq_service import ToolBox, ToolService
-from .toolq_weather import WeatherBox
-from .tools_remote import RemoteQueryService, acquire, check_sandbox
+from ... import data
+from ...env import Outcome, TextEnv
+from ..tool_common.remote import RemoteQueryService, acquire, check_sandbox
+from . import rows as toolq_data
+from .academia import AcademiaBox, load_graph
+from .cassette import Cassette, LiveTransport, RecordedTransport, RecordingTransport, Transport
+from .expert import next_action
+from .movie import MovieBox, auth_headers
+from .rows import Row
+from .service import ToolBox, ToolService
+from .weather import WeatherBox
 
 BACKENDS = ("recorded", "live", "record")
-SERVICE = "agentrm_bench.envs.tool_query:service"
+SERVICE = "agentrm_bench.envs.tool_query.env:service"
 
 
 def data_availability(root: Path | None = None) -> tuple[bool, str]:

@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import tools_sheet_formula as fx
+from . import sheet_formula as fx
 
 GENERAL = "General"
 MAX_ROWS = 20_000

@@ -1,8 +1,8 @@
 """Fill the weather / movie cassettes from the live APIs (needs network; movie needs ``MOVIE_KEY``).
 
-    python -m agentrm_bench.envs.toolq_record weather            # into $AGENTRM_BENCH_DATA/tool-query/cassettes/
-    python -m agentrm_bench.envs.toolq_record movie --out DIR    # into DIR/movie.json
-    python -m agentrm_bench.envs.toolq_record all
+    python -m agentrm_bench.envs.tool_query.record weather            # into $AGENTRM_BENCH_DATA/tool-query/cassettes/
+    python -m agentrm_bench.envs.tool_query.record movie --out DIR    # into DIR/movie.json
+    python -m agentrm_bench.envs.tool_query.record all
 
 Runs the expert's reference path of every test row of the toolset with ``backend="record"``: each
 request is answered from the cassette if already there, else by the live API, and the answer is added
@@ -19,7 +19,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .toolq_data import HTTP_TOOLSETS, cassette_path
+from .rows import HTTP_TOOLSETS, cassette_path
 
 
 def record(toolset: str, out: Path | None = None, rows: Path | None = None) -> list[tuple[int, int, int]]:
@@ -27,7 +27,7 @@ def record(toolset: str, out: Path | None = None, rows: Path | None = None) -> l
 
     Returns (row id, calls made, calls that failed) per row.
     """
-    from .tool_query import ToolQueryEnv
+    from .env import ToolQueryEnv
 
     # In this process: recording needs the network anyway, so a sandbox would isolate nothing here.
     env = ToolQueryEnv(backend="record", cassette_dir=out, rows=rows, sandbox=None)
@@ -48,7 +48,7 @@ def record(toolset: str, out: Path | None = None, rows: Path | None = None) -> l
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m agentrm_bench.envs.toolq_record", description=__doc__.split("\n")[0]
+        prog="python -m agentrm_bench.envs.tool_query.record", description=__doc__.split("\n")[0]
     )
     parser.add_argument("toolset", choices=[*HTTP_TOOLSETS, "all"])
     parser.add_argument("--out", type=Path, default=None, help="folder for <toolset>.json (default: the data folder)")

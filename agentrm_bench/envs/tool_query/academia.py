@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .toolq_data import GRAPH_FILES
-from .toolq_service import Tool, ToolBox
+from .rows import GRAPH_FILES
+from .service import Tool, ToolBox
 
 TRUST_ENV = "AGENTRM_BENCH_TRUST_PICKLES"
 GRAPHS = ("PaperNet", "AuthorNet")

@@ -23,8 +23,8 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from .toolq_data import BUNDLED, Row
-from .tools_protocol import ToolCall
+from ..tool_common.protocol import ToolCall
+from .rows import BUNDLED, Row
 
 PATHS_FILE = BUNDLED / "reference_paths.json"
 

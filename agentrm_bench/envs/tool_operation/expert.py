@@ -20,10 +20,10 @@ import functools
 import re
 from typing import Any
 
-from .tools_protocol import ToolCall
-from .tools_rows import ToolRow
-from .tools_sheet_formula import column_letters
-from .tools_todo import final_state
+from ..tool_common.protocol import ToolCall
+from .rows import ToolRow
+from .sheet_formula import column_letters
+from .todo import final_state
 
 _SHEET_NAME = re.compile(r'"Sheet(\d{1,2})"')
 _PATH_LINE = re.compile(r"^Action \d+:\s*(.+)$")

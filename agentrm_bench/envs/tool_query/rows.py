@@ -12,7 +12,7 @@ What each toolset needs, under ``$AGENTRM_BENCH_DATA/tools/`` (the folder both t
 - the rows: ``agentgym_toolusage/{academia,weather,movie}.jsonl`` (``agentrm-bench data fetch tool-query``);
 - academia: AgentBoard's DBLP graph pickles ``academia/raw/*.pkl`` (same fetch command);
 - weather, movie (recorded backend): ``cassettes/{weather,movie}.json``, which only a machine with
-  network can make (``python -m agentrm_bench.envs.toolq_record <toolset>``).
+  network can make (``python -m agentrm_bench.envs.tool_query.record <toolset>``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .. import data
+from ... import data
 
 TASK = "tool-query"
 TOOLSETS = ("academia", "weather", "movie")
@@ -40,12 +40,12 @@ GRAPH_DIR = "academia/raw"
 CASSETTE_DIR = "cassettes"
 HTTP_TOOLSETS = ("weather", "movie")
 PER_TOOLSET = 20
-BUNDLED = Path(__file__).resolve().parents[2] / "envs" / TASK
+BUNDLED = Path(__file__).resolve().parents[3] / "envs" / TASK
 FETCH_COMMAND = f"agentrm-bench data fetch {TASK}"
 
 
 def record_command(toolset: str) -> str:
-    return f"python -m agentrm_bench.envs.toolq_record {toolset}"
+    return f"python -m agentrm_bench.envs.tool_query.record {toolset}"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ whichever transport answers:
   :class:`NotRecordedError`, which the toolset shows the agent as an ``ERROR | NotRecordedError(...)``
   observation: a missing response is never invented.
 - :class:`RecordingTransport`: cassette first, live on a miss, and the live answer is written to the
-  cassette. This is how ``python -m agentrm_bench.envs.toolq_record`` fills cassettes.
+  cassette. This is how ``python -m agentrm_bench.envs.tool_query.record`` fills cassettes.
 
 A cassette is one JSON file per toolset::
 

@@ -24,8 +24,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from . import tools_wire as wire
-from .tools_protocol import ERROR_PREFIX, ParseError, parse_tool_action
+from ..tool_common import wire
+from ..tool_common.protocol import ERROR_PREFIX, ParseError, parse_tool_action
 
 MAX_OBSERVATION_CHARS = 20_000
 

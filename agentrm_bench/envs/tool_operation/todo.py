@@ -27,7 +27,7 @@ from copy import deepcopy
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .tools_service import ToolFailure, Toolset
+from .service import ToolFailure, Toolset
 
 PROJECT_ID_BASE = 2_300_000_000
 TASK_ID_BASE = 7_000_000_000
