@@ -6,7 +6,8 @@ Importing the package registers the nine Gymnasium ids (``agentrm/Maze-v0`` ...)
 from importlib.metadata import PackageNotFoundError, version
 
 from .env import Outcome, Snapshot, TextEnv
-from .tasks import TASKS, TaskSpec, register_all
+from .task_spec import TaskSpec
+from .tasks import register_all
 
 try:
     __version__ = version("agentrm-bench")
@@ -15,4 +16,4 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 register_all()
 
-__all__ = ["TASKS", "Outcome", "Snapshot", "TaskSpec", "TextEnv", "__version__"]
+__all__ = ["Outcome", "Snapshot", "TaskSpec", "TextEnv", "__version__"]

@@ -223,14 +223,14 @@ def _policy_settings(pairs: list[str]) -> dict[str, Any]:
 
 def _cmd_tasks(args: argparse.Namespace) -> int:
     rows = []
-    for spec in task_table.TASKS:
+    for spec in task_table.specs():
         ok, reason = task_table.availability(spec)
         ok = ok and task_table.runnable(spec)  # built and installed, and every instance has its data here
         rows.append(
             [
                 spec.id,
                 spec.name,
-                spec.split,
+                spec.group,
                 spec.category,
                 spec.headline,
                 spec.test_size,
@@ -308,18 +308,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_data_status(args: argparse.Namespace) -> int:
     print(f"{data.ENV_VAR} = {data.data_root()}")
-    print(tabulate(data.status(), headers="keys", tablefmt="github"))
+    print(tabulate(data.status(task_table.catalogue().values()), headers="keys", tablefmt="github"))
     return 0
 
 
 def _cmd_data_fetch(args: argparse.Namespace) -> int:
-    for task in args.tasks:
-        if task not in data.CATALOGUE:
-            known = sorted(data.CATALOGUE)
-            raise UsageError(f"no upstream data is declared for {task!r}; tasks with data: {known}")
-    for task in args.tasks:
-        written = data.fetch(task, force=args.force)
-        print(f"{task}: {len(written)} file(s) fetched into {data.data_root() / task}")
+    chosen = [task_table.data_set(key) for key in args.tasks]  # every name checked before any download
+    for files in chosen:
+        written = data.fetch(files, force=args.force)
+        print(f"{files.task}: {len(written)} file(s) fetched into {data.folder(files)}")
     return 0
 
 

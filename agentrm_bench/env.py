@@ -1,4 +1,4 @@
-"""The environment contract shared by all nine tasks (DESIGN.md section 3).
+"""The environment contract shared by every task.
 
 A task implements four small hooks (``num_instances``, ``_start``, ``_act``, and optionally
 ``_admissible_actions`` / native snapshots); this base class owns everything the harness and the
@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import gymnasium as gym
 
+from .task_spec import TaskSpec
 from .text_space import UnicodeText
 
 EPISODE_OVER = "The episode is over. Call reset() to start a new one."
@@ -50,12 +51,23 @@ class Snapshot:
 
 
 class TextEnv(gym.Env[str, str]):
-    """Base class of every agentrm-bench task."""
+    """Base class of every agentrm-bench task.
 
+    A task class sets ``task_spec`` (its :class:`TaskSpec`); its name, splits and turn budget are read
+    from there, so the table and the environment cannot disagree.
+    """
+
+    task_spec: ClassVar[TaskSpec | None] = None
     task: ClassVar[str] = ""
     splits: ClassVar[tuple[str, ...]] = ("test",)
     default_max_turns: ClassVar[int] = 30
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        spec = cls.__dict__.get("task_spec")
+        if spec is not None:
+            cls.task, cls.splits, cls.default_max_turns = spec.name, spec.splits, spec.max_turns
 
     def __init__(self, split: str = "test", max_turns: int | None = None, render_mode: str | None = None):
         if split not in self.splits:

@@ -85,7 +85,7 @@ def headline(document: dict[str, Any], task: str) -> float | None:
 
 def split_average(document: dict[str, Any], split: str) -> tuple[float | None, int]:
     """(average over the split's tasks the row ran, how many of them it ran)."""
-    values = [headline(document, s.name) for s in task_table.TASKS if s.split == split]
+    values = [headline(document, s.name) for s in task_table.table(split)]
     present = [v for v in values if v is not None]
     return (sum(present) / len(present) if present else None), len(present)
 
@@ -93,7 +93,7 @@ def split_average(document: dict[str, Any], split: str) -> tuple[float | None, i
 def overall(document: dict[str, Any]) -> float | None:
     if document.get("reported_average") is not None and not document["scores"]:
         return float(document["reported_average"])
-    values = [headline(document, s.name) for s in task_table.TASKS]
+    values = [headline(document, s.name) for s in task_table.table()]
     present = [v for v in values if v is not None]
     return sum(present) / len(present) if present else None
 
@@ -105,7 +105,7 @@ def tables(documents: list[dict[str, Any]], fmt: str = "github") -> str:
     ordered = sorted(documents, key=lambda d: (overall(d) is None, -(overall(d) or 0.0), d["name"]))
     sections = []
     for split in (task_table.HELD_IN, task_table.HELD_OUT):
-        specs = [s for s in task_table.TASKS if s.split == split]
+        specs = task_table.table(split)
         rows = []
         for d in ordered:
             cells = [_pct(headline(d, s.name)) for s in specs]

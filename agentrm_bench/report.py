@@ -68,7 +68,7 @@ def score(records: Iterable[EpisodeRecord]) -> list[TaskScore]:
         if record.error is None:
             by_task[record.task].append(record)
     scores = []
-    for spec in task_table.TASKS:
+    for spec in task_table.specs():
         rows = by_task.get(spec.name)
         if not rows:
             continue
@@ -86,7 +86,7 @@ def tables(scores: Sequence[TaskScore], fmt: str = "github") -> str:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     sections = []
     for split in (task_table.HELD_IN, task_table.HELD_OUT):
-        rows = [s for s in scores if task_table.get(s.task).split == split]
+        rows = [s for s in scores if task_table.get(s.task).group == split]
         if not rows:
             continue
         body = []

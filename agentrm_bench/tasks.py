@@ -1,168 +1,43 @@
-"""THE task table: the nine tasks, their fixed ids, and whether each can run here.
+"""The task table: the specs of every task, collected from the task packages (and plug-ins).
 
-Everything that lists, selects or builds a task reads this table, so the ids and short names of
-DESIGN.md live in exactly one place. Gymnasium ids all point at :func:`make_env`, which checks that a
-task is available before importing its module: a task that is not built yet, or whose optional
-dependency is missing, fails with one sentence saying why and what to do, not with an ImportError
-from deep inside.
+Each task declares its :class:`~agentrm_bench.task_spec.TaskSpec` in its own package
+(``agentrm_bench/envs/<task>/__init__.py``, ``SPEC``); this module only collects them -- the nine built-in
+ones, those registered with :func:`register`, and those of installed packages through the entry-point
+group ``agentrm_bench.tasks`` -- so that everything that lists, selects or builds a task reads one table.
+Gymnasium ids all point at :func:`make_env`, which checks that a task is available before importing its
+environment: a task whose optional dependency or data is missing fails with one sentence saying why and
+what to do, not with an ImportError from deep inside.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
-from dataclasses import dataclass
+import warnings
 from typing import Any
 
 from . import data
+from .registry import Registry, UnknownPluginError
+from .task_spec import HELD_IN, HELD_OUT, TaskSpec
 
-HELD_IN = "held-in"
-HELD_OUT = "held-out"
+__all__ = ["HELD_IN", "HELD_OUT", "TaskSpec", "TaskUnavailableError", "UnknownTaskError", "get", "select", "specs"]
 
-
-@dataclass(frozen=True)
-class TaskSpec:
-    id: str
-    name: str
-    split: str
-    category: str
-    headline: str  # "success" or "progress": the metric the paper's table reports for this task
-    test_size: int
-    max_turns: int
-    entry_point: str  # "module:Class", imported only when the task is made
-    sandbox: str  # "in-process", or "server" for tasks run behind the sandbox protocol
-    version: str = "0"
-    requires: tuple[str, ...] = ()  # importable modules the task needs
-    extra: str | None = None  # the pip extra that brings ``requires``
-    pending_issue: int | None = None  # not built yet: the issue that brings it
-    # "module:function" -> (all instances have their data here, note): for tasks whose instances need
-    # more data than the declared files (e.g. recorded API responses); None: the declared files decide.
-    data_check: str | None = None
-    # Said under every table that shows the task, when its metric is not the upstream one.
-    metric_note: str | None = None
-
-
-TASKS: tuple[TaskSpec, ...] = (
-    TaskSpec(
-        "agentrm/WebShop-v0",
-        "webshop",
-        HELD_IN,
-        "web",
-        "progress",
-        500,
-        10,
-        "agentrm_bench.envs.webshop.env:WebShopEnv",
-        "server",
-        requires=("bm25s", "Stemmer", "thefuzz", "spacy"),
-        extra="webshop",
-        data_check="agentrm_bench.envs.webshop.catalogue:data_availability",
-    ),
-    TaskSpec(
-        "agentrm/ALFWorld-v0",
-        "alfworld",
-        HELD_IN,
-        "embodied",
-        "success",
-        134,
-        40,
-        "agentrm_bench.envs.alfworld.env:ALFWorldEnv",
-        "in-process",
-        requires=("alfworld", "textworld"),
-        extra="alfworld",
-        metric_note="alfworld progress: our milestones from each game's PDDL goal (envs/alfworld/PROVENANCE.md)",
-    ),
-    TaskSpec(
-        "agentrm/ScienceWorld-v0",
-        "sciworld",
-        HELD_IN,
-        "embodied",
-        "progress",
-        90,
-        30,
-        "agentrm_bench.envs.sciworld.env:ScienceWorldEnv",
-        "in-process",
-        requires=("scienceworld",),
-        extra="sciworld",
-    ),
-    TaskSpec(
-        "agentrm/BabyAI-v0",
-        "babyai",
-        HELD_OUT,
-        "embodied",
-        "progress",
-        112,
-        30,
-        "agentrm_bench.envs.babyai.env:BabyAIEnv",
-        "in-process",
-        requires=("minigrid",),
-    ),
-    TaskSpec(
-        "agentrm/Jericho-v0",
-        "jericho",
-        HELD_OUT,
-        "text game",
-        "progress",
-        20,
-        30,
-        "agentrm_bench.envs.jericho.env:JerichoEnv",
-        "in-process",
-        requires=("jericho",),
-        extra="jericho",
-        metric_note="jericho progress: our subgoals from each game's walkthrough (envs/jericho/PROVENANCE.md)",
-    ),
-    TaskSpec(
-        "agentrm/PDDL-v0",
-        "pddl",
-        HELD_OUT,
-        "text game",
-        "progress",
-        60,
-        30,
-        "agentrm_bench.envs.pddl.env:PDDLEnv",
-        "in-process",
-        requires=("unified_planning",),
-        extra="pddl",
-        data_check="agentrm_bench.envs.pddl.problems:data_availability",
-    ),
-    TaskSpec(
-        "agentrm/ToolQuery-v0",
-        "tool-query",
-        HELD_OUT,
-        "tools",
-        "progress",
-        60,
-        30,
-        "agentrm_bench.envs.tool_query.env:ToolQueryEnv",
-        "server",  # toolset services behind the sandbox (default a local subprocess; sandbox=None: in-process)
-        requires=("networkx", "requests", "geopy"),
-        extra="tool-query",
-        data_check="agentrm_bench.envs.tool_query.env:data_availability",
-    ),
-    TaskSpec(
-        "agentrm/ToolOperation-v0",
-        "tool-operation",
-        HELD_OUT,
-        "tools",
-        "progress",
-        40,
-        30,
-        "agentrm_bench.envs.tool_operation.env:ToolOperationEnv",
-        "server",  # toolset services behind the sandbox (default a local subprocess; sandbox=None: in-process)
-        requires=("openpyxl", "formulas", "regex"),
-        extra="tool-operation",
-    ),
-    TaskSpec(
-        "agentrm/Maze-v0",
-        "maze",
-        HELD_OUT,
-        "text game",
-        "success",
-        25,
-        50,
-        "agentrm_bench.envs.maze.env:MazeEnv",
-        "in-process",
-    ),
-)
+# The nine tasks in table order (held-in first); each package's SPEC is cheap to import.
+BUILTIN = {
+    name: f"agentrm_bench.envs.{package}:SPEC"
+    for name, package in (
+        ("webshop", "webshop"),
+        ("alfworld", "alfworld"),
+        ("sciworld", "sciworld"),
+        ("babyai", "babyai"),
+        ("jericho", "jericho"),
+        ("pddl", "pddl"),
+        ("tool-query", "tool_query"),
+        ("tool-operation", "tool_operation"),
+        ("maze", "maze"),
+    )
+}
+REGISTRY: Registry[TaskSpec] = Registry("task", "agentrm_bench.tasks", BUILTIN)
 
 GROUPS = {"all": None, HELD_IN: HELD_IN, HELD_OUT: HELD_OUT}
 
@@ -175,12 +50,39 @@ class UnknownTaskError(ValueError):
     pass
 
 
+def register(spec: TaskSpec) -> None:
+    """Add a task (e.g. from a notebook); a package ships its task through the ``agentrm_bench.tasks`` group."""
+    REGISTRY.register(spec.name, spec)
+    _register_gym(spec)
+
+
+def specs() -> tuple[TaskSpec, ...]:
+    """Every task: the built-in nine in table order, then registered and plug-in tasks by name."""
+    found: list[TaskSpec] = []
+    for name in [*BUILTIN, *(n for n in REGISTRY.names() if n not in BUILTIN)]:
+        try:
+            spec = REGISTRY.load(name)
+        except UnknownPluginError as exc:  # a broken plug-in must not take the nine tasks down with it
+            warnings.warn(str(exc), stacklevel=2)
+            continue
+        if not isinstance(spec, TaskSpec):
+            warnings.warn(f"task {name!r} is a {type(spec).__name__}, not a TaskSpec; ignored", stacklevel=2)
+            continue
+        found.append(spec)
+    return tuple(found)
+
+
+def table(group: str | None = None) -> list[TaskSpec]:
+    """The leaderboard's tasks (the nine built-in ones), in table order; only ``group``'s when given."""
+    return [s for s in specs() if s.name in BUILTIN and group in (None, s.group)]
+
+
 def get(name_or_id: str) -> TaskSpec:
     """Look a task up by short name (``maze``) or gym id (``agentrm/Maze-v0``)."""
-    for spec in TASKS:
+    for spec in specs():
         if name_or_id in (spec.name, spec.id):
             return spec
-    known = ", ".join(spec.name for spec in TASKS)
+    known = ", ".join(spec.name for spec in specs())
     raise UnknownTaskError(f"unknown task {name_or_id!r}; known tasks: {known} (or all, held-in, held-out)")
 
 
@@ -192,13 +94,30 @@ def select(selection: str) -> list[TaskSpec]:
             continue
         if part in GROUPS:
             group = GROUPS[part]
-            picked = [s for s in TASKS if group is None or s.split == group]
+            picked = table(group)
         else:
             picked = [get(part)]
         chosen.extend(s for s in picked if s not in chosen)
     if not chosen:
         raise UnknownTaskError(f"no task selected by {selection!r}")
     return chosen
+
+
+def catalogue() -> dict[str, data.TaskData]:
+    """Every declared data set by key (``babyai``, ``babyai/agentrm_prompts``, ...), from the task specs."""
+    found: dict[str, data.TaskData] = {}
+    for spec in specs():
+        for files in (*spec.data, *([spec.rm_prompts] if spec.rm_prompts else [])):
+            found.setdefault(files.task, files)
+    return found
+
+
+def data_set(key: str) -> data.TaskData:
+    """One declared data set, or an error listing the known keys."""
+    known = catalogue()
+    if key not in known:
+        raise UnknownTaskError(f"no upstream data is declared for {key!r}; data sets: {', '.join(sorted(known))}")
+    return known[key]
 
 
 def availability(spec: TaskSpec) -> tuple[bool, str]:
@@ -217,11 +136,12 @@ def evaluable(spec: TaskSpec) -> tuple[bool, str]:
     if spec.data_check is not None:
         module, _, function = spec.data_check.partition(":")
         return getattr(importlib.import_module(module), function)()
-    declared = data.CATALOGUE.get(spec.name)
-    if declared is not None and data.missing(spec.name):
-        if declared.required:
-            return False, f"data absent (agentrm-bench data fetch {spec.name})"
-        return True, f"annotations absent, progress unavailable (agentrm-bench data fetch {spec.name})"
+    if spec.data:
+        own = spec.data[0]
+        if data.missing(own):
+            if own.required:
+                return False, f"data absent (agentrm-bench data fetch {own.task})"
+            return True, f"annotations absent, progress unavailable (agentrm-bench data fetch {own.task})"
     return True, "ready"
 
 
@@ -238,14 +158,18 @@ def env_class(spec: TaskSpec) -> type:
     return getattr(importlib.import_module(module), cls)
 
 
-def make_env(task: str, **kwargs: Any):
+def make_env(task: str, **kwargs: Any):  # noqa: ANN201 - a TextEnv of the task
     """Gymnasium entry point of every id (the id's ``kwargs`` carry ``task``)."""
     return env_class(get(task))(**kwargs)
 
 
-def register_all() -> None:
+def _register_gym(spec: TaskSpec) -> None:
     import gymnasium as gym
 
-    for spec in TASKS:
-        if spec.id not in gym.registry:
-            gym.register(spec.id, entry_point="agentrm_bench.tasks:make_env", kwargs={"task": spec.name})
+    if spec.id not in gym.registry:
+        gym.register(spec.id, entry_point="agentrm_bench.tasks:make_env", kwargs={"task": spec.name})
+
+
+def register_all() -> None:
+    for spec in specs():
+        _register_gym(spec)

@@ -1,4 +1,4 @@
-"""Test setup: upstream data comes from ../shared/data (read-only) unless AGENTRM_BENCH_DATA is set."""
+"""Test setup: upstream data comes from $AGENTRM_BENCH_DATA (tests needing a missing file skip, naming it)."""
 
 from __future__ import annotations
 
@@ -8,18 +8,16 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-
-if "AGENTRM_BENCH_DATA" not in os.environ and SHARED_DATA.is_dir():
-    os.environ["AGENTRM_BENCH_DATA"] = str(SHARED_DATA)
 
 
-def data_file(task: str, relative: str) -> Path:
+def data_file(files, relative: str) -> Path:  # noqa: ANN001 - a data-set key, a folder name or a TaskData
     """The path of an upstream file, or skip the test saying which file is missing."""
-    from agentrm_bench import data
+    from agentrm_bench import data, tasks
 
+    if isinstance(files, str):
+        files = tasks.catalogue().get(files) or data.TaskData(files, (), "a folder of the data root")
     try:
-        return data.path(task, relative)
+        return data.path(files, relative)
     except data.DataMissingError as exc:
         pytest.skip(str(exc))
 
@@ -27,7 +25,7 @@ def data_file(task: str, relative: str) -> Path:
 def available_ids() -> list[str]:
     from agentrm_bench import tasks
 
-    return [spec.id for spec in tasks.TASKS if tasks.runnable(spec)]
+    return [spec.id for spec in tasks.specs() if tasks.runnable(spec)]
 
 
 def server_at(variable: str, start: str = ".ci/llm-server start") -> str:

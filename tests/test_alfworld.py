@@ -14,7 +14,7 @@ import gymnasium as gym
 import pytest
 
 import agentrm_bench  # noqa: F401  (registers the ids)
-from agentrm_bench import data, harness
+from agentrm_bench import data, harness, tasks
 from agentrm_bench.envs.alfworld import games as alfworld_games
 from agentrm_bench.envs.alfworld import progress as alfworld_progress
 from agentrm_bench.envs.alfworld.env import ALFWorldEnv, first_observation, goal_text, later_observation
@@ -62,14 +62,14 @@ def test_splits_are_etos_test_and_dev_sets():
 
 
 def test_catalogue_declares_every_game_file_with_its_hash():
-    files = data.task_data("alfworld").files
+    files = tasks.data_set("alfworld").files
     assert len(files) == 274
     assert all(f.url == alfworld_games.TW_PDDL_ARCHIVE and f.member == f.path and f.sha256 for f in files)
     first = game_file("test", 0)  # skips when the shared data is absent
     assert data.sha256_of(first) == alfworld_games.games("test")[0][1]
-    assert data.missing("alfworld") == []
+    assert data.missing(tasks.data_set("alfworld")) == []
     for declared in files:
-        assert data.sha256_of(data.path("alfworld", declared.path)) == declared.sha256, declared.path
+        assert data.sha256_of(data.path(tasks.data_set("alfworld"), declared.path)) == declared.sha256, declared.path
 
 
 def test_eto_order_file_matches_when_present():
@@ -83,9 +83,9 @@ def test_goal_parsing_and_no_milestone_at_the_start_of_any_game():
     counts: dict[tuple[str, str], int] = {}
     for split in ("test", "dev"):
         for game, _ in alfworld_games.games(split):
-            problem = json.loads(data.path("alfworld", alfworld_games.game_path(split, game)).read_text())[
-                "pddl_problem"
-            ]
+            problem = json.loads(
+                data.path(tasks.data_set("alfworld"), alfworld_games.game_path(split, game)).read_text()
+            )["pddl_problem"]
             goal = alfworld_progress.parse_goal(problem)
             assert goal.kind == KIND_OF_FOLDER[game.split("-")[0]], game
             assert goal.obj.endswith("type") and (goal.recep or goal.light or "").endswith("type")

@@ -13,8 +13,10 @@ from agentrm_bench.cli import main
 @pytest.fixture
 def webshop_pending(monkeypatch):
     """A task table in which WebShop is not built yet (as it was before its issue landed)."""
-    table = tuple(dataclasses.replace(s, pending_issue=6) if s.name == "webshop" else s for s in tasks.TASKS)
-    monkeypatch.setattr(tasks, "TASKS", table)
+    monkeypatch.setitem(
+        tasks.REGISTRY._registered, "webshop", dataclasses.replace(tasks.get("webshop"), pending_issue=6)
+    )
+    monkeypatch.setattr(tasks.REGISTRY, "_loaded", {})
 
 
 def run_cli(capsys, *argv):

@@ -1,4 +1,4 @@
-"""The environment contract (DESIGN.md section 3), checked on every available task id."""
+"""The environment contract (docs/architecture.md), checked on every available task id."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def _norm(text: str) -> str:
 
 
 def test_nine_tasks_with_fixed_ids():
-    assert [s.id for s in tasks.TASKS] == [
+    assert [s.id for s in tasks.specs()] == [
         "agentrm/WebShop-v0",
         "agentrm/ALFWorld-v0",
         "agentrm/ScienceWorld-v0",
@@ -63,11 +63,28 @@ def test_nine_tasks_with_fixed_ids():
     assert [s.name for s in tasks.select("maze,babyai,maze")] == ["maze", "babyai"]
 
 
+@pytest.mark.parametrize("spec", tasks.specs(), ids=lambda s: s.name)
+def test_every_spec_agrees_with_its_environment(spec):
+    """The spec is the task's one source of facts: the env class reads it, and every split has its size."""
+    if not tasks.runnable(spec):
+        pytest.skip(f"{spec.name}: {tasks.availability(spec)[1]}")
+    cls = tasks.env_class(spec)
+    assert (cls.task, cls.splits, cls.default_max_turns) == (spec.name, spec.splits, spec.max_turns)
+    assert cls.task_spec is spec and spec.id in gym.registry
+    for split, size in spec.sizes.items():
+        env = gym.make(spec.id, split=split)
+        try:
+            assert env.unwrapped.num_instances == size, split
+            assert env.unwrapped.max_turns == spec.max_turns or split != "test"
+        finally:
+            env.close()
+
+
 def test_maze_and_babyai_are_available():
     assert "agentrm/Maze-v0" in IDS and "agentrm/BabyAI-v0" in IDS
 
 
-@pytest.mark.parametrize("spec", [s for s in tasks.TASKS if s.pending_issue], ids=lambda s: s.name)
+@pytest.mark.parametrize("spec", [s for s in tasks.specs() if s.pending_issue], ids=lambda s: s.name)
 def test_unbuilt_task_gives_a_clear_error(spec):
     with pytest.raises(tasks.TaskUnavailableError, match=rf"issue #{spec.pending_issue}"):
         gym.make(spec.id)

@@ -19,8 +19,6 @@ from agentrm_bench.envs.jericho.text import (
 
 from .conftest import data_file
 
-ROOT = jg.SUBGOALS.parents[2]
-
 
 # ----------------------------------------------------------------- text rules (no interpreter needed)
 def test_actions_are_cut_as_agentboard_does():
@@ -83,9 +81,9 @@ def test_annotation_covers_the_20_games_with_ordered_subgoals():
 
 
 def test_the_20_story_files_are_declared_with_their_checksums():
-    from agentrm_bench import data
+    from agentrm_bench import data, tasks
 
-    declared = {f.path: f for f in data.CATALOGUE["jericho"].files}
+    declared = {f.path: f for f in tasks.data_set("jericho").files}
     assert sorted(declared) == sorted(f"games/{jg.story_file_name(g)}" for g in jg.GAMES)
     for path, entry in declared.items():
         assert entry.url.endswith(path.removeprefix("games/")) and len(entry.sha256 or "") == 64
@@ -93,8 +91,8 @@ def test_the_20_story_files_are_declared_with_their_checksums():
 
 
 def test_no_upstream_text_files_are_bundled():
-    bundled = sorted(p.name for p in (ROOT / "envs" / "jericho").iterdir())
-    assert bundled == ["PROVENANCE.md", "subgoals.json"]
+    bundled = sorted(p.name for p in jg.SUBGOALS.parent.iterdir() if p.suffix != ".py")
+    assert [name for name in bundled if name != "__pycache__"] == ["PROVENANCE.md", "subgoals.json"]
 
 
 # ----------------------------------------------------------------- the environment

@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("unified_planning")
 
 import agentrm_bench  # noqa: E402,F401
-from agentrm_bench import data  # noqa: E402
+from agentrm_bench import data, tasks  # noqa: E402
 from agentrm_bench.envs.pddl import expert as pddl_expert
 from agentrm_bench.envs.pddl import (
     problems,  # noqa: E402
@@ -24,7 +24,7 @@ from .conftest import data_file  # noqa: E402
 from .test_contract import fuzz_actions  # noqa: E402
 
 # Rows whose shortest plan is longer than AgentBoard's 30 steps (gripper prob05, prob15, prob16, prob17:
-# 35, 36, 35, 34 steps by Fast Downward's optimal A*/LM-cut; tyreworld p04: 39, see envs/pddl/PROVENANCE.md).
+# 35, 36, 35, 34 steps by Fast Downward's optimal A*/LM-cut; tyreworld p04: 39, see the pddl PROVENANCE.md).
 OVER_BUDGET = {4, 14, 15, 16, 53}
 
 
@@ -58,12 +58,12 @@ def test_sixty_rows_in_agentboard_order():
 
 def test_declared_files_are_present_and_match_their_sha256():
     data_file("pddl", "test.jsonl")
-    declared = data.task_data("pddl").files
+    declared = tasks.data_set("pddl").files
     assert len(declared) == 65
     wanted = {f"pddl/{i.domain}.pddl" for i in problems.INSTANCES} | {i.problem_path for i in problems.INSTANCES}
     assert wanted | {"test.jsonl"} == {f.path for f in declared}
     for file in declared:
-        assert data.sha256_of(data.path("pddl", file.path)) == file.sha256, file.path
+        assert data.sha256_of(data.path(tasks.data_set("pddl"), file.path)) == file.sha256, file.path
 
 
 def check_goals_against_annotations(rows: list[int]) -> None:
@@ -90,7 +90,7 @@ def test_tyreworld_fixes_stay_in_memory_and_refuse_unexpected_text():
     domain, problem = problems.source_texts(problems.INSTANCES[50])
     assert "(in ?x - obj ?y - container)" in domain and domain.index(":constants") < domain.index(":predicates")
     assert "wrench jack pump - tool" not in problem
-    assert data.sha256_of(data.path("pddl", "pddl/tyreworld.pddl")) == before
+    assert data.sha256_of(data.path(tasks.data_set("pddl"), "pddl/tyreworld.pddl")) == before
     with pytest.raises(problems.PDDLFormatError, match="in"):
         problems.fix_tyreworld_domain("(define (domain x) (:constants a - tool) (:predicates (p ?x)))")
     with pytest.raises(problems.PDDLFormatError, match="wrench jack pump"):

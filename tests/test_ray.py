@@ -71,7 +71,7 @@ def test_episodes_in_flight_run_as_chunks_on_ray(cluster, tmp_path):
 def test_a_server_task_runs_its_local_sandbox_on_the_worker(cluster, tmp_path):
     from agentrm_bench import tasks
 
-    servers = [s.name for s in tasks.TASKS if s.sandbox == "server" and tasks.runnable(s)]
+    servers = [s.name for s in tasks.specs() if s.sandbox == "server" and tasks.runnable(s)]
     if not servers:
         pytest.skip("no task served through a sandbox is runnable here")
     config = RunConfig(policy="expert", tasks=(servers[0],), limit=2, sandbox="local")

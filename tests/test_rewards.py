@@ -63,7 +63,8 @@ def test_template_fill_and_choice():
     assert fill("T: {task_goal} in {max_turn}", trajectory(), 30) == f"T: {FIRST} in 30"
     babyai = Trajectory("babyai", "go to the red ball", "You see a wall.")
     assert fill("{task_goal}", babyai, None) == "go to the red ball\nYou see a wall."
-    assert template_file("babyai", "turninfo") == ("babyai/agentrm_prompts", "prm_babyai.txt")
+    files, name = template_file("babyai", "turninfo")
+    assert (files.task, name) == ("babyai/agentrm_prompts", "prm_babyai.txt")
     assert template_file("pddl", domain="gripper")[1] == "prm_pddl_gripper_wo_turninfo.txt"
     with pytest.raises(ModelSpecError, match="domain"):
         template_file("pddl")

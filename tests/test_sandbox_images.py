@@ -33,7 +33,8 @@ def test_the_service_context_holds_the_dockerfile_requirements_and_host_certific
 
 
 def test_a_name_is_a_task_only_with_its_own_dockerfile() -> None:
-    assert not images.is_task("maze")  # envs/maze has no Dockerfile
+    assert not images.is_task("maze")  # the maze package has no docker/Dockerfile
+    assert images.is_task("webshop")
     assert not images.is_task("agentrm-bench/service:abc")
 
 
@@ -42,8 +43,8 @@ def test_a_task_image_is_built_once_on_the_service_image(tmp_path: Path, monkeyp
     client = require_docker()
     shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
     shutil.copytree(REPO / "envs" / "docker", tmp_path / "envs" / "docker")
-    task = tmp_path / "envs" / "sbxdemo"
-    task.mkdir()
+    task = tmp_path / "agentrm_bench" / "envs" / "sbxdemo" / "docker"
+    task.mkdir(parents=True)
     (task / "Dockerfile").write_text("ARG BASE\nFROM ${BASE}\nCOPY marker.txt requirements.txt /opt/agentrm/demo/\n")
     (task / "marker.txt").write_text("one")
     monkeypatch.setattr(images, "source_root", lambda: tmp_path)

@@ -59,9 +59,9 @@ def outcomes(task: str, tmp_path: Path) -> dict[str, dict]:
     return rows
 
 
-@pytest.mark.parametrize("task", [s.name for s in task_table.TASKS if task_table.runnable(s)], ids=lambda name: name)
+@pytest.mark.parametrize("task", [s.name for s in task_table.specs() if task_table.runnable(s)], ids=lambda name: name)
 def test_scores_match_golden(task, tmp_path):
-    if task in data.CATALOGUE and data.missing(task):
+    if task in task_table.catalogue() and data.missing(task_table.data_set(task)):
         pytest.skip(
             f"{task}: its upstream files are absent, so its scores differ from the golden ones "
             f"(agentrm-bench data fetch {task})"

@@ -398,7 +398,7 @@ def test_todo_rows_follow_the_documented_rule(seed):
     rows = tools_rows.read_jsonl(data_file("tools", "agentgym_toolusage/todo.jsonl"))
     query, operation = tools_rows.select_todo_ids(rows, seed_status(load_seed(seed)))
     assert tuple(query) == tools_rows.TODO_QUERY_IDS and tuple(operation) == tools_rows.TODO_OPERATION_IDS
-    listed = json.loads((REPO / "envs" / "tool-operation" / "todo_test_ids.json").read_text())
+    listed = json.loads((REPO / "agentrm_bench" / "envs" / "tool_operation" / "todo_test_ids.json").read_text())
     assert listed["query_ids"] == query and listed["operation_ids"] == operation
 
 

@@ -24,7 +24,7 @@ pytest.importorskip("geopy")
 import networkx as nx  # noqa: E402
 
 import agentrm_bench  # noqa: E402,F401
-from agentrm_bench import data  # noqa: E402
+from agentrm_bench import data, tasks  # noqa: E402
 from agentrm_bench.env import EPISODE_OVER  # noqa: E402
 from agentrm_bench.envs.tool_query import expert as toolq_expert  # noqa: E402
 from agentrm_bench.envs.tool_query import rows as toolq_data  # noqa: E402
@@ -284,8 +284,10 @@ def test_fetch_lays_files_out_where_the_environment_reads_them(tmp_path, graph_d
         return open(staged[url.rsplit("/", 1)[-1].removesuffix(".jsonl")], "rb")
 
     root = tmp_path / "root"
-    written = data.fetch("tool-query", root=root, opener=opener)  # verifies the declared sha256 of the rows
-    assert len(written) == 9 and not data.missing("tool-query", root)
+    written = data.fetch(
+        tasks.data_set("tool-query"), root=root, opener=opener
+    )  # verifies the declared sha256 of the rows
+    assert len(written) == 9 and not data.missing(tasks.data_set("tool-query"), root)
     assert toolq_data.graph_dir(root) == root / "tools" / "academia" / "raw"
     monkeypatch.setenv(data.ENV_VAR, str(root))
     env = ToolQueryEnv()

@@ -20,9 +20,9 @@ SPECIALS = ["<|im_start|>", "<|im_end|>", "<pad>"]
 
 def _corpus() -> list[str]:
     from agentrm_bench.envs.maze import env as maze
-    from agentrm_bench.prompts.instructions import INSTRUCTIONS
+    from agentrm_bench.prompts.instructions import instruction
 
-    lines = list(INSTRUCTIONS.values())
+    lines = [instruction("maze"), instruction("babyai")]
     lines += [maze.describe(cell) for cell in maze.STARTS]
     lines += ["Thought: I should move.\nAction: move down", "Observation: Success", "Score: 7", "Task: reach"]
     return lines * 3

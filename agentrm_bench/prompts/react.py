@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..llm.base import Message
-from .examples import example_transcript
+from . import examples
 from .instructions import instruction
 from .trajectory import Trajectory
 
@@ -116,3 +116,15 @@ class ReActPrompter:
             messages = marked(dropped) + turns
             note = f"turn {len(trajectory.steps)}: history truncated, {dropped} oldest step(s) dropped"
         return messages, note
+
+
+def example_transcript(task: str) -> str | None:
+    """The task's stored example as text in the reply form the model must use, or None if it has none."""
+    example = examples.load(task)
+    if example is None:
+        return None
+    lines = [f"Task: {example['goal']}", f"Observation: {example['first_observation']}"]
+    for step in example["steps"]:
+        lines.append(format_step(step["thought"], step["action"]))
+        lines.append(f"Observation: {step['observation'].strip()}")
+    return "\n".join(lines)

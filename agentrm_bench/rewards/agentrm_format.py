@@ -12,52 +12,39 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .. import data
+from .. import data, tasks
 from ..llm.base import Message, ModelSpecError
 from ..prompts.instructions import instruction
 from ..prompts.react import format_step, task_message
 from ..prompts.trajectory import Trajectory
 
-# task -> (data-layer key, file stem): the key is the folder of the task's AgentRM prompt files.
-PRM_FILES: dict[str, tuple[str, str]] = {
-    "webshop": ("webshop/agentrm_prompts", "prm_webshop"),
-    "alfworld": ("alfworld/agentrm_prompts", "prm_alfworld"),
-    "sciworld": ("sciworld/agentrm_prompts", "prm_sciworld"),
-    "babyai": ("babyai/agentrm_prompts", "prm_babyai"),
-    "jericho": ("jericho/agentrm_prompts", "prm_jericho"),
-    "pddl": ("pddl/agentrm_prompts", "prm_pddl_{domain}"),
-    "tool-query": ("tools/agentrm_prompts", "prm_tool_query"),
-    "tool-operation": ("tools/agentrm_prompts", "prm_tool_operation"),
-    "maze": ("maze/agentrm_prompts", "prm_maze"),
-}
 VARIANTS = ("wo_turninfo", "turninfo")
-# Tasks whose first observation already states the goal in upstream's words (Maze: "The goal is at
-# position 8, 6. ..."); for the others the goal line is put before the first observation.
-GOAL_IN_OBSERVATION = frozenset({"maze"})
 
 
-def template_file(task: str, variant: str = "wo_turninfo", domain: str | None = None) -> tuple[str, str]:
-    """(data-layer key, file name) of a task's PRM instruction."""
-    if task not in PRM_FILES:
+def template_file(task: str, variant: str = "wo_turninfo", domain: str | None = None) -> tuple[data.TaskData, str]:
+    """(data set, file name) of a task's PRM instruction, as its spec declares them."""
+    spec = tasks.get(task)
+    if spec.rm_prompts is None or spec.rm_template is None:
         raise ModelSpecError(f"no AgentRM reward-model instruction is known for task {task!r}")
     if variant not in VARIANTS:
         raise ModelSpecError(f"template variant must be one of {VARIANTS}, got {variant!r}")
-    key, stem = PRM_FILES[task]
+    stem = spec.rm_template
     if "{domain}" in stem:
         if not domain:
             raise ModelSpecError(f"{task}: the AgentRM instruction depends on the domain, which the episode lacks")
         stem = stem.format(domain=domain)
-    return key, stem + ("_wo_turninfo" if variant == "wo_turninfo" else "") + ".txt"
+    return spec.rm_prompts, stem + ("_wo_turninfo" if variant == "wo_turninfo" else "") + ".txt"
 
 
 def load_template(task: str, variant: str = "wo_turninfo", domain: str | None = None) -> str:
-    key, name = template_file(task, variant, domain)
-    return data.path(key, name).read_text()
+    files, name = template_file(task, variant, domain)
+    return data.path(files, name).read_text()
 
 
 def fill(template: str, trajectory: Trajectory, max_turns: int | None) -> str:
     task = trajectory.first_observation
-    if trajectory.goal and trajectory.task not in GOAL_IN_OBSERVATION and trajectory.goal not in task:
+    in_observation = tasks.get(trajectory.task).goal_in_observation
+    if trajectory.goal and not in_observation and trajectory.goal not in task:
         task = f"{trajectory.goal}\n{task}"
     # str.replace, not str.format: the instructions contain other braces (JSON, PDDL).
     return template.replace("{task_goal}", task).replace("{max_turn}", str(max_turns or ""))

@@ -226,7 +226,7 @@ def start(
     ``service_kwargs`` (JSON) go to the factory. ``timeout`` bounds every call, ``start_timeout`` the
     start-up and health check. ``pythonpath``: extra import roots for the server (mounted read-only in
     Docker). Docker only: ``image`` -- None for the generic service image, a task's short name (e.g.
-    ``"webshop"``) for the image of ``envs/<task>/Dockerfile`` (both built when absent), or an existing
+    ``"webshop"``) for the image of its package's ``docker/Dockerfile`` (both built when absent), or an existing
     tag; ``mounts``: host paths mounted read-only at the same path (the data root always is);
     ``limits``: ``memory``, ``pids``, ``cpus``. Raises :class:`SandboxStartError` when the server does
     not come up.

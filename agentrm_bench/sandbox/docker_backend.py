@@ -90,7 +90,7 @@ class DockerBackend:
         cleanup.reap_containers(self.client)
         if image is None:
             self.image = images.ensure(self.client)
-        elif images.is_task(image):  # "webshop": envs/webshop/Dockerfile, built on the service image
+        elif images.is_task(image):  # "webshop": its package's docker/Dockerfile, on the service image
             self.image = images.ensure(self.client, image)
         else:
             self.image = _existing_image(self.client, image)

@@ -6,12 +6,13 @@ Three layers, each built once and reused (``envs/docker/setup.sh`` prepares the 
    imported (no registry is reachable here, so nothing is pulled).
 2. ``agentrm-bench/service:<hash>`` -- ``envs/docker/Dockerfile.service``: Debian's Python 3.11 and the
    package's dependencies (core + the tool extras) in ``/opt/venv``, a non-root ``sandbox`` user.
-3. ``agentrm-bench/<task>:<hash>`` -- ``envs/<task>/Dockerfile`` ``FROM`` the service image (build
-   argument ``BASE``), adding the task's extra from the task table.
+3. ``agentrm-bench/<task>:<hash>`` -- the task package's ``docker/Dockerfile``
+   (``agentrm_bench/envs/<task>/docker/``) ``FROM`` the service image (build argument ``BASE``), adding the
+   task's extra from the task table.
 
 The package's code is not baked in (the backend mounts it read-only), so the tag hashes only what the
-image holds: the Dockerfile, the requirement list derived from pyproject.toml, the task's envs/ files
-and the parent image. A change to any of them gives a new tag, which is built on first use; editing
+image holds: the Dockerfile, the requirement list derived from pyproject.toml, the files of the task's
+``docker/`` folder and the parent image. A change to any of them gives a new tag, which is built on first use; editing
 Python code never requires a rebuild.
 """
 
@@ -46,12 +47,17 @@ def source_root() -> Path:
     return root
 
 
+def task_folder(name: str) -> Path:
+    """The build context of a task's own image: ``agentrm_bench/envs/<package>/docker/``."""
+    return source_root() / "agentrm_bench" / "envs" / name.replace("-", "_") / "docker"
+
+
 def is_task(name: str) -> bool:
-    """Whether ``name`` is a task with its own ``envs/<name>/Dockerfile`` (rather than an image tag)."""
+    """Whether ``name`` is a task with its own image (a ``docker/Dockerfile`` in its package), not a tag."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
         return False
     try:
-        return (source_root() / "envs" / name / "Dockerfile").is_file()
+        return (task_folder(name) / "Dockerfile").is_file()
     except SandboxStartError:
         return False
 
@@ -97,11 +103,11 @@ def _context(task: str | None) -> tuple[dict[str, bytes], str, dict[str, str]]:
         return files, SERVICE_REPO, {"BASE": BASE_IMAGE}
     from .. import tasks
 
-    folder = root / "envs" / task
+    folder = task_folder(task)
     if not (folder / "Dockerfile").is_file():
-        raise SandboxStartError(f"there is no envs/{task}/Dockerfile")
+        raise SandboxStartError(f"task {task!r} has no image of its own ({folder}/Dockerfile)")
     files = {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-    spec = next((t for t in tasks.TASKS if t.name == task), None)
+    spec = next((t for t in tasks.specs() if t.image == task), None)
     extra = (spec.extra,) if spec is not None and spec.extra else ()
     files["requirements.txt"] = "\n".join(requirements(extra, core=False)).encode() + b"\n"
     return files, f"agentrm-bench/{task}", {}
@@ -181,7 +187,7 @@ def _prune(client: Any, repo: str, keep: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="build the sandbox images that are absent or out of date")
-    parser.add_argument("tasks", nargs="*", help="task short names with an envs/<task>/Dockerfile")
+    parser.add_argument("tasks", nargs="*", help="task short names whose package has a docker/Dockerfile")
     args = parser.parse_args(argv)
     from .docker_backend import docker_client
 

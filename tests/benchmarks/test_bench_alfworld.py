@@ -4,7 +4,7 @@ What is measured: one step with an engine command (a round trip to the engine pr
 TextWorld recomputes the admissible commands through the game's grammar), one step with text that is
 not a command (answered without the engine), a reset of the game already loaded (the translation is
 memoised), and a reset that loads another game. No targets: the engine is the cost; the numbers go
-in envs/alfworld/PROVENANCE.md.
+in agentrm_bench/envs/alfworld/PROVENANCE.md.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 What is measured: the JVM start (once per worker process), a reset (loading a variation in a running
 JVM, then ``look around`` and the valid-action list), a step (the simulator's step, its score and
 completion flag, and the valid-action list that ``info["admissible_actions"]`` carries), and one
-whole expert episode. The numbers measured here are in envs/sciworld/PROVENANCE.md.
+whole expert episode. The numbers measured here are in agentrm_bench/envs/sciworld/PROVENANCE.md.
 """
 
 from __future__ import annotations

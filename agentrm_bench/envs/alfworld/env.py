@@ -24,9 +24,11 @@ import gymnasium as gym
 
 from ... import data
 from ...env import Outcome, TextEnv
+from . import SPEC
 from . import games as alfworld_games
 from .engine import DEFAULT_TIMEOUT_S, Engine, EngineState
 from .progress import Goal, milestone, parse_goal
+from .upstream import FILES
 
 ETO_MAX_STEPS = 40  # ETO's eval_agent/configs/task/alfworld.json
 NOTHING_HAPPENS = "Nothing happens."  # the engine's answer to any text that is not one of its commands
@@ -57,9 +59,7 @@ def goal_text(feedback: str) -> str:
 class ALFWorldEnv(TextEnv):
     """One ALFWorld household game per instance; success (the engine's ``won``) is the headline metric."""
 
-    task = "alfworld"
-    splits = ("test", "dev")
-    default_max_turns = ETO_MAX_STEPS
+    task_spec = SPEC
 
     def __init__(
         self,
@@ -144,7 +144,7 @@ class ALFWorldEnv(TextEnv):
         """The verified game file of instance ``index`` and its goal (checked once per process)."""
         if index not in self._checked:
             game, digest = self._games[index]
-            path = data.path(self.task, alfworld_games.game_path(self.split, game))
+            path = data.path(FILES, alfworld_games.game_path(self.split, game))
             actual = data.sha256_of(path)
             if actual != digest:
                 raise data.DataIntegrityError(

@@ -38,9 +38,10 @@ import numpy as np
 
 from ... import data
 from ...env import Outcome, TextEnv
-from . import levels
+from . import SPEC, levels
 from .progress import SubgoalTracker
 from .text import CHECK, NO_CHANGE, NOT_RECOGNIZED, TASK_COMPLETED, Scene, normalize_command, render
+from .upstream import FILES
 
 DATA_FILE = "test.jsonl"
 
@@ -48,9 +49,7 @@ DATA_FILE = "test.jsonl"
 class BabyAIEnv(TextEnv):
     """AgentBoard's BabyAI held-out task (``agentrm/BabyAI-v0``)."""
 
-    task = "babyai"
-    splits = ("test",)
-    default_max_turns = 30
+    task_spec = SPEC
 
     def __init__(self, split: str = "test", max_turns: int | None = None, render_mode: str | None = None):
         super().__init__(split=split, max_turns=max_turns, render_mode=render_mode)
@@ -213,7 +212,7 @@ def run_primitives(level: Any, image: np.ndarray, primitives: tuple[int, ...]) -
 def load_rows() -> list[dict[str, Any]] | None:
     """The annotation rows, checked against the level table; None when the file is absent."""
     try:
-        path = data.path("babyai", DATA_FILE)
+        path = data.path(FILES, DATA_FILE)
     except data.DataMissingError:
         return None
     with open(path, encoding="utf-8") as handle:

@@ -25,6 +25,7 @@ import warnings
 from typing import Any
 
 from ...env import Outcome, TextEnv
+from . import SPEC
 from . import games as games_mod
 from . import valid as jericho_valid
 from .text import (
@@ -51,8 +52,7 @@ def _frotz_class() -> Any:
 class JerichoEnv(TextEnv):
     """One of AgentBoard's 20 Jericho games per instance; progress over our subgoal snippets."""
 
-    task = "jericho"
-    default_max_turns = MAX_STEPS
+    task_spec = SPEC
 
     def __init__(self, split: str = "test", max_turns: int | None = None, render_mode: str | None = None):
         super().__init__(split=split, max_turns=max_turns, render_mode=render_mode)
@@ -161,7 +161,7 @@ class JerichoEnv(TextEnv):
         walkthrough = self._frotz.get_walkthrough()
         if games_mod.walkthrough_sha256(walkthrough) != game.walkthrough_sha256:
             raise RuntimeError(
-                f"jericho's walkthrough of {game.name} differs from the one envs/jericho/subgoals.json was "
+                f"jericho's walkthrough of {game.name} differs from the one jericho/subgoals.json was "
                 "written for (another jericho release?); pin jericho==3.3.1 or regenerate the annotation"
             )
         self._expert = [cut_action(walkthrough[i]) for i in game.expert_steps]

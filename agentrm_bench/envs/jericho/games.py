@@ -5,9 +5,9 @@ Three sources meet here:
 * facts in code: AgentBoard's game list in its configured order and the file of each game (``.z8`` for
   afflicted and snacktime, ``.z5`` otherwise);
 * upstream files through the data layer: the story files (BYU-PCCL z-machine-games, declared in
-  ``data.CATALOGUE``) and ``agentboard_jericho_goals.json``, the hand-written goal and first observation
+  its ``upstream.py``) and ``agentboard_jericho_goals.json``, the hand-written goal and first observation
   of each game extracted from AgentBoard's ``environment/jericho_env.py`` (not shipped with this repo);
-* our annotation ``envs/jericho/subgoals.json`` (written by :mod:`.jericho_subgoals` from the games
+* our annotation ``agentrm_bench/envs/jericho/subgoals.json`` (written by :mod:`.jericho_subgoals` from the games
   themselves): which walkthrough steps the expert replays and the subgoal snippets progress counts.
 
 AgentBoard's configuration names ``huntdark`` while its goal dictionaries use the key ``darkhunt``, so
@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ... import data
+from .upstream import FILES
 
 TASK = "jericho"
 GOALS_FILE = "agentboard_jericho_goals.json"
-SUBGOALS = Path(__file__).resolve().parents[3] / "envs" / TASK / "subgoals.json"
+SUBGOALS = Path(__file__).resolve().parent / "subgoals.json"
 # AgentBoard's eval_configs order (one problem per game).
 GAMES: tuple[str, ...] = (
     "905",
@@ -60,7 +61,7 @@ def story_file_name(game: str) -> str:
 
 def story_path(game: str) -> Path:
     """The local story file of ``game`` (a DataMissingError names the fetch command)."""
-    return data.path(TASK, f"games/{story_file_name(game)}")
+    return data.path(FILES, f"games/{story_file_name(game)}")
 
 
 def walkthrough_sha256(walkthrough: list[str]) -> str:
@@ -108,7 +109,7 @@ def _goals_path(root: Path) -> Path:
             f"jericho: {GOALS_FILE} is not in {path.parent}. It holds the string literals "
             "game_goals and game_init_obs of hkust-nlp/AgentBoard agentboard/environment/jericho_env.py "
             f"(commit bb7255e), one row per game in AgentBoard's order; point {data.ENV_VAR} at a folder "
-            "holding it (see envs/jericho/PROVENANCE.md)"
+            "holding it (see agentrm_bench/envs/jericho/PROVENANCE.md)"
         )
     return path
 

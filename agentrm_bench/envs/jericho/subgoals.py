@@ -1,4 +1,4 @@
-"""Writes envs/jericho/subgoals.json: our subgoal snippets and expert path for each of the 20 games.
+"""Writes agentrm_bench/envs/jericho/subgoals.json: our subgoal snippets and expert path for each of the 20 games.
 
 AgentBoard scores Jericho by observation snippets per game that it never published. We author our own
 from the games, by one rule, so that the metric is reproducible (and labelled as ours):

@@ -1,7 +1,7 @@
 """Jericho's valid-action detection, provisioned offline and cached per world state.
 
 "check valid actions" answers with ``FrotzEnv.get_valid_actions()`` as AgentBoard does. Two facts shape
-this module (measured here, see envs/jericho/PROVENANCE.md):
+this module (measured here, see agentrm_bench/envs/jericho/PROVENANCE.md):
 
 * jericho tags the text it reads (look, inventory) with spaCy's ``en_core_web_sm`` and, when that
   model is not installed, tries to *download* it -- which fails offline. PyPI does not carry the model

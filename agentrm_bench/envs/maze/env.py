@@ -13,6 +13,7 @@ from collections import deque
 from typing import Any
 
 from ...env import Outcome, TextEnv
+from . import SPEC
 
 # 1 = wall, 0 = free; (row, col) positions, row grows downward.
 GRID: tuple[str, ...] = (
@@ -122,8 +123,7 @@ def shortest_path(start: tuple[int, int]) -> list[str]:
 class MazeEnv(TextEnv):
     """Reach the goal cell in at most 50 moves; success is the metric (progress is 0 or 1)."""
 
-    task = "maze"
-    default_max_turns = MAX_MOVES
+    task_spec = SPEC
 
     def __init__(self, split: str = "test", max_turns: int | None = None, render_mode: str | None = None):
         super().__init__(split=split, max_turns=max_turns, render_mode=render_mode)

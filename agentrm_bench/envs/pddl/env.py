@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...env import Outcome, TextEnv
-from . import problems, text
+from . import SPEC, problems, text
 from .problems import Atom, GroundAction, GroundProblem
 
 # Domains whose observations show only the atoms that became true, and which offer "look around".
@@ -37,8 +37,7 @@ MAX_TURNS = 30  # AgentBoard's run configuration (max_num_steps)
 class PDDLEnv(TextEnv):
     """Reach every goal atom of a PDDL problem; progress is the fraction of goal atoms that hold."""
 
-    task = "pddl"
-    default_max_turns = MAX_TURNS
+    task_spec = SPEC
 
     def __init__(self, split: str = "test", max_turns: int | None = None, render_mode: str | None = None):
         super().__init__(split=split, max_turns=max_turns, render_mode=render_mode)

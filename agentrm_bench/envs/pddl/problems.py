@@ -33,6 +33,7 @@ from typing import Any
 import platformdirs
 
 from ... import data
+from .upstream import FILES
 
 # unified-planning's engine factory imports every planner package it finds. up-fast-downward (the PDDL
 # expert's planner, which we run out of process) cannot be imported beside ALFWorld's TextWorld: both ship
@@ -114,7 +115,7 @@ class PDDLFormatError(ValueError):
 
 def data_availability() -> tuple[bool, str]:
     """(every row can run here, note) for the task table: the PDDL files are needed, ``test.jsonl`` is not."""
-    absent = [f.path for f in data.missing("pddl")]
+    absent = [f.path for f in data.missing(FILES)]
     files = [path for path in absent if path.startswith("pddl/")]
     if files:
         return False, f"{len(files)} of 64 PDDL files absent (agentrm-bench data fetch pddl)"
@@ -125,7 +126,7 @@ def data_availability() -> tuple[bool, str]:
 
 # ----------------------------------------------------------------------------- source texts
 def _read(relative: str) -> str:
-    return data.path("pddl", relative).read_text()
+    return data.path(FILES, relative).read_text()
 
 
 def fix_tyreworld_domain(text: str) -> str:
@@ -297,7 +298,7 @@ def load(index: int) -> GroundProblem:
 def difficulties() -> list[str] | None:
     """AgentBoard's easy/hard label of each row, from ``test.jsonl`` (None when the file is absent)."""
     try:
-        file = data.path("pddl", "test.jsonl")
+        file = data.path(FILES, "test.jsonl")
     except data.DataMissingError:
         return None
     rows = [json.loads(line) for line in file.read_text().splitlines() if line.strip()]

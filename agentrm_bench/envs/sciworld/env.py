@@ -30,7 +30,7 @@ import re
 
 from ... import data
 from ...env import Outcome, TextEnv
-from . import sets
+from . import SPEC, sets
 from .sim import Simulator, SimulatorActionError
 
 TASK_HEADER = "Task Description:\n"
@@ -58,9 +58,7 @@ class SubgoalTracker:
 class ScienceWorldEnv(TextEnv):
     """One ScienceWorld problem per instance; one JVM per environment object, reused across episodes."""
 
-    task = "sciworld"
-    splits = ("test", "test-eto", "dev")
-    default_max_turns = sets.AGENTBOARD_MAX_STEPS
+    task_spec = SPEC
 
     def __init__(self, split: str = "test", max_turns: int | None = None, render_mode: str | None = None):
         super().__init__(split=split, max_turns=max_turns, render_mode=render_mode)

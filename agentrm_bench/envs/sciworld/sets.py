@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from ... import data
+from .upstream import FILES
 
 TASK = "sciworld"
 AGENTBOARD_FILE = "agentboard/test.jsonl"
@@ -212,7 +213,7 @@ def agentboard_annotations() -> tuple[Annotation, ...]:
     Raises :class:`agentrm_bench.data.DataMissingError` (naming the fetch command) when the file is
     absent, and :class:`AnnotationMismatchError` when it does not describe the expected problems.
     """
-    path = data.path(TASK, AGENTBOARD_FILE)
+    path = data.path(FILES, AGENTBOARD_FILE)
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     expected = [(i.task, i.variation) for i in instances("test")]
     found = [(row["additional_info"]["env_name"], int(row["additional_info"]["var"])) for row in rows]

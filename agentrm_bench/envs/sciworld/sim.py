@@ -12,7 +12,7 @@ replayed, and the gold path generator picks different objects. Measured here on 
 with the default JVM, replaying the same gold path gave different observations on 38 of 63 problems.
 Starting the JVM with constant identity hash codes (``-XX:hashCode=2``, an experimental HotSpot flag)
 makes every load and every replay identical, whatever the JVM ran before, which the replay-based
-snapshots rely on; no slowdown was measurable (see envs/sciworld/PROVENANCE.md). (The gold path
+snapshots rely on; no slowdown was measurable (see agentrm_bench/envs/sciworld/PROVENANCE.md). (The gold path
 *generator* still depends on what the JVM loaded before; the observations of a given action sequence
 do not.) Listing the valid actions also advances the simulator's
 random generator, so every action goes through the wrapper's ``step()``, which lists them after each

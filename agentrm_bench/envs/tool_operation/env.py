@@ -19,7 +19,7 @@ Differences from upstream (on purpose): the episode ends when the ``finish`` too
 ends on any action whose text contains "finish", e.g. writing the word "finished" into a cell); the
 workbook exposes only the start sheets Sheet1..Sheet21 (the upstream copy also holds the Answer sheets,
 which would let an agent read the target); for todo the final-state check also covers AgentGym's
-operation rows, whose data marks every row as a query (see envs/tool-operation/PROVENANCE.md).
+operation rows, whose data marks every row as a query (see agentrm_bench/envs/tool_operation/PROVENANCE.md).
 
 ``sandbox`` chooses where the toolset services run: ``"local"`` (default; a subprocess per toolset,
 started on its first episode), ``"docker"`` (a container without network) through
@@ -36,6 +36,7 @@ from typing import Any
 from ...env import Outcome, TextEnv
 from ..tool_common.protocol import ERROR_PREFIX
 from ..tool_common.remote import RemoteToolService, acquire, check_sandbox
+from . import SPEC
 from . import expert as experts
 from .rows import TODO_SEED, WORKBOOK, ToolRow, data_file, load_rows
 from .service import ToolService
@@ -97,9 +98,7 @@ def subgoal_match(logged: list[Any], subgoals: list[Any]) -> float:
 class ToolOperationEnv(TextEnv):
     """Tool-Operation (held-out): 20 sheet and 20 todo rows; progress rate is the headline metric."""
 
-    task = "tool-operation"
-    splits = ("test",)
-    default_max_turns = 30
+    task_spec = SPEC
 
     def __init__(
         self,

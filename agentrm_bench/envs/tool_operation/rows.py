@@ -6,7 +6,7 @@ Todo: AgentBoard's own 20 todo rows are only on Hugging Face, so 20 rows are cho
 split the rows, in file order, into *query* rows (their recorded final state equals the seeded state)
 and *operation* rows (it differs), and take 10 evenly spaced rows from each pool (pool positions
 ``i * len(pool) // 10``). A test re-derives :data:`TODO_TEST_IDS` from the data with this rule; the ids
-are also listed in ``envs/tool-operation/todo_test_ids.json``.
+are also listed in ``todo_test_ids.json`` beside this module.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ... import data
+from .upstream import FILES
 
 TASK = "tool-operation"
 SHEET_ROWS = "agentgym_toolusage/sheet.jsonl"
@@ -47,7 +48,7 @@ class ToolRow:
 
 def data_file(relative: str) -> Path:
     """An upstream file of this task, from the data layer (``$AGENTRM_BENCH_DATA/tools/``, shared with Tool-Query)."""
-    return data.path(TASK, relative)
+    return data.path(FILES, relative)
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

@@ -35,6 +35,7 @@ from typing import Any
 from ... import data
 from ...env import Outcome, TextEnv
 from ..tool_common.remote import RemoteQueryService, acquire, check_sandbox
+from . import SPEC
 from . import rows as toolq_data
 from .academia import AcademiaBox, load_graph
 from .cassette import Cassette, LiveTransport, RecordedTransport, RecordingTransport, Transport
@@ -130,8 +131,7 @@ def service(
 class ToolQueryEnv(TextEnv):
     """The 60 Tool-Query rows behind AgentBoard's tool-call protocol."""
 
-    task = "tool-query"
-    default_max_turns = 30
+    task_spec = SPEC
 
     def __init__(
         self,

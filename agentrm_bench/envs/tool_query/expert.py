@@ -3,7 +3,7 @@
 A reference path is a short list of tool calls that gathers the evidence for a row's answer (the
 entities the question names, the records that decide it), followed by ``finish`` with the row's
 ground-truth answer (its last subgoal). The paths of the 60 test rows are ours, written from the
-questions (``envs/tool-query/reference_paths.json``); fixture rows carry their own.
+questions (``agentrm_bench/envs/tool_query/reference_paths.json``); fixture rows carry their own.
 
 Arguments are literals or references resolved at run time against earlier results, because ids and
 coordinates come from the tools (and a recording run asks the live API for exactly these calls)::

@@ -1,8 +1,8 @@
 """Where Tool-Query's instances and data come from, and what is missing on this machine.
 
-The 60 instances are fixed (their ids live in ``envs/tool-query/instances.json``): the 20 academia rows
+The 60 instances are fixed (their ids live in ``agentrm_bench/envs/tool_query/instances.json``): the 20 academia rows
 and 20 each of weather and movie, picked from AgentGym's larger sets by an evenly-spaced rule (see
-:func:`evenly_spaced` and ``envs/tool-query/PROVENANCE.md``). Keeping all 60 even when some data is absent
+:func:`evenly_spaced` and ``agentrm_bench/envs/tool_query/PROVENANCE.md``). Keeping all 60 even when some data is absent
 makes scores comparable across machines: an instance whose data is missing raises
 :class:`~agentrm_bench.data.DataMissingError` at reset, naming the command that provides it, and the
 harness records that as an error, never as a score.
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ... import data
+from .upstream import FILES
 
 TASK = "tool-query"
 TOOLSETS = ("academia", "weather", "movie")
@@ -40,7 +41,7 @@ GRAPH_DIR = "academia/raw"
 CASSETTE_DIR = "cassettes"
 HTTP_TOOLSETS = ("weather", "movie")
 PER_TOOLSET = 20
-BUNDLED = Path(__file__).resolve().parents[3] / "envs" / TASK
+BUNDLED = Path(__file__).resolve().parent
 FETCH_COMMAND = f"agentrm-bench data fetch {TASK}"
 
 
@@ -122,7 +123,7 @@ def instances() -> tuple[tuple[str, int], ...]:
 
 def locate(relative: str, root: Path | None = None) -> Path | None:
     """The file under the task's data folder (``<root>/tools/``, shared with Tool-Operation), or None."""
-    candidate = data.task_folder(TASK, root) / relative
+    candidate = data.folder(FILES, root) / relative
     return candidate if candidate.is_file() else None
 
 
@@ -130,7 +131,7 @@ def rows_path(toolset: str, root: Path | None = None) -> Path:
     found = locate(ROW_FILES[toolset], root)
     if found is None:
         raise data.DataMissingError(
-            f"{TASK}: the {toolset} rows {ROW_FILES[toolset]!r} are not under {data.task_folder(TASK, root)} "
+            f"{TASK}: the {toolset} rows {ROW_FILES[toolset]!r} are not under {data.folder(FILES, root)} "
             f"(run `{FETCH_COMMAND}`, or point {data.ENV_VAR} at a folder holding them)"
         )
     return found
@@ -166,7 +167,7 @@ def graph_dir(root: Path | None = None) -> Path | None:
 
 
 def missing_graph_error(root: Path | None = None) -> data.DataMissingError:
-    where = data.task_folder(TASK, root) / GRAPH_DIR
+    where = data.folder(FILES, root) / GRAPH_DIR
     return data.DataMissingError(
         f"{TASK}: the academia toolset needs AgentBoard's DBLP graph ({', '.join(GRAPH_FILES)}) in {where} "
         f"(run `{FETCH_COMMAND}`; the files come from AgentBoard's data.tar.gz on Hugging Face)"
@@ -178,7 +179,7 @@ def cassette_path(toolset: str, root: Path | None = None, cassette_dir: Path | N
     if cassette_dir is not None:
         return Path(cassette_dir) / f"{toolset}.json"
     found = locate(f"{CASSETTE_DIR}/{toolset}.json", root)
-    return found or data.task_folder(TASK, root) / CASSETTE_DIR / f"{toolset}.json"
+    return found or data.folder(FILES, root) / CASSETTE_DIR / f"{toolset}.json"
 
 
 def missing_cassette_error(toolset: str, path: Path) -> data.DataMissingError:

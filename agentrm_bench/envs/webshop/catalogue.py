@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ... import data
+from . import upstream
 
 TASK = "webshop"
 FULL = "webshop/full"  # the data-layer entry of the 1.18M-product files (fetched on their own: ~5 GB)
@@ -237,11 +238,11 @@ def build(
 def files_of(catalogue: str) -> dict[str, Path]:
     """The files a catalogue reads; :class:`~agentrm_bench.data.DataMissingError` names the fetch command."""
     if catalogue == "small":
-        return {key: data.path(TASK, rel) for key, rel in SMALL_FILES.items()}
+        return {key: data.path(upstream.FILES, rel) for key, rel in SMALL_FILES.items()}
     if catalogue == "full":
-        paths = {key: data.path(FULL, rel) for key, rel in FULL_FILES.items()}
-        paths["instructions"] = data.path(TASK, SMALL_FILES["instructions"])
-        paths["test_ids"] = data.path(TASK, ETO_TEST_IDS)
+        paths = {key: data.path(upstream.FULL, rel) for key, rel in FULL_FILES.items()}
+        paths["instructions"] = data.path(upstream.FILES, SMALL_FILES["instructions"])
+        paths["test_ids"] = data.path(upstream.FILES, ETO_TEST_IDS)
         return paths
     folder = Path(catalogue)
     if not folder.is_dir():
@@ -292,10 +293,10 @@ def load(catalogue: str = "small", split_sizes: tuple[int, int] | None = None) -
 
 def data_availability(root: Path | None = None) -> tuple[bool, str]:
     """(the default ``small`` catalogue can be built here, note): the task table's ``data_check``."""
-    folder = data.task_folder(TASK, root)
+    folder = data.folder(upstream.FILES, root)
     absent = [rel for rel in SMALL_FILES.values() if not (folder / rel).is_file()]
     if absent:
         return False, f"small catalogue: {', '.join(absent)} missing (agentrm-bench data fetch {TASK})"
-    full_folder = data.task_folder(FULL, root)
+    full_folder = data.folder(upstream.FULL, root)
     full = all((full_folder / rel).is_file() for rel in FULL_FILES.values())
     return True, "small catalogue ready" + ("; full catalogue ready" if full else "")

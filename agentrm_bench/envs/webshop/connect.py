@@ -6,8 +6,8 @@
 - ``None``: :class:`InProcessShop`, the service object in this process (tests, debugging);
 - ``"local"``: :func:`agentrm_bench.sandbox.start` with the local backend (a subprocess on a Unix socket);
   while the sandbox layer is not installed, the shop runs in-process instead;
-- ``"docker"``: the same with the Docker backend, in the ``envs/webshop/Dockerfile`` image (the service
-  image plus the ``webshop`` extra). The container's filesystem is read-only, so the BM25 index is built
+- ``"docker"``: the same with the Docker backend, in the ``docker/Dockerfile`` image of this package
+  (the service image plus the ``webshop`` extra). The container's filesystem is read-only, so the BM25 index is built
   on the host first and its cache folder mounted read-only (as is a catalogue folder outside the data
   root, which the sandbox always mounts).
 """

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ...env import Outcome, TextEnv
+from . import SPEC
 from .catalogue import data_availability
 from .connect import connect
 from .expert import next_action
@@ -34,9 +35,7 @@ class ShopError(RuntimeError):
 class WebShopEnv(TextEnv):
     """One shopping goal per instance; the shop is reached through :func:`connect`."""
 
-    task = "webshop"
-    splits = ("test", "dev")
-    default_max_turns = 10
+    task_spec = SPEC
 
     def __init__(
         self,
