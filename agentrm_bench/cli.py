@@ -40,8 +40,10 @@ def main(argv: list[str] | None = None) -> int:
         task_table.UnknownTaskError,
         task_table.TaskUnavailableError,
         policies.UnknownPolicyError,
-        manifest.ConfigMismatchError,
+        manifest.RunDirectoryError,
         data.DataMissingError,
+        data.DataFetchError,
+        data.DataIntegrityError,
         leaderboard.SubmissionError,
         RayUnavailableError,
     ) as exc:
@@ -300,7 +302,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             if settings.get(key):
                 header += f"  {label}: {settings[key]}"
         print(f"{header}  split: {config.get('split')}\n")
-        print(report.tables(report.score(read_records(run_dir)), args.format))
+        print(report.tables(report.score(read_records(run_dir)), args.format, report.coverage(run_dir)))
         if settings.get("rm") == "oracle":
             print("\n" + leaderboard.ORACLE_NOTE.replace("[oracle] = the", "reward model oracle: the"))
     return 0

@@ -39,6 +39,10 @@ class DataIntegrityError(RuntimeError):
     """A fetched file does not have the declared sha256."""
 
 
+class DataFetchError(RuntimeError):
+    """A declared file could not be downloaded (no network, moved upstream): one line says which and why."""
+
+
 @dataclass(frozen=True)
 class DataFile:
     """One upstream file: its place under the task folder and where it comes from."""
@@ -128,7 +132,7 @@ def sha256_of(file: Path) -> str:
 def fetch(
     files: TaskData,
     root: Path | None = None,
-    opener: Callable[[str], io.BufferedIOBase] = urllib.request.urlopen,
+    opener: Callable[[str], io.BufferedIOBase] | None = None,
     force: bool = False,
 ) -> list[Path]:
     """Download and verify every declared file of a data set; files already present are kept.
@@ -137,9 +141,27 @@ def fetch(
     interrupted fetch never leaves a half file where a task would read it.
     """
     where = folder(files, root)
+    created = [p for p in (where, *where.parents) if not p.exists()]  # removed again if nothing arrives
     where.mkdir(parents=True, exist_ok=True)
     archives: dict[str, Path] = {}
-    written = []
+    written: list[Path] = []
+    try:
+        _fetch_into(files, where, archives, written, opener or urllib.request.urlopen, force)
+    finally:
+        for path in created:  # innermost first: an interrupted or failed fetch leaves no empty folders
+            if path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+    return written
+
+
+def _fetch_into(
+    files: TaskData,
+    where: Path,
+    archives: dict[str, Path],
+    written: list[Path],
+    opener: Callable[[str], io.BufferedIOBase],
+    force: bool,
+) -> None:
     with tempfile.TemporaryDirectory(dir=where, prefix=".fetch-") as scratch:
         for declared in files.files:
             target = where / declared.path
@@ -159,13 +181,16 @@ def fetch(
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(payload, target)
             written.append(target)
-    return written
 
 
 def _download(url: str, scratch: Path, opener: Callable[[str], io.BufferedIOBase]) -> Path:
     destination = Path(tempfile.mkstemp(dir=scratch)[1])
-    with opener(url) as response, open(destination, "wb") as out:
-        shutil.copyfileobj(response, out)
+    try:
+        with opener(url) as response, open(destination, "wb") as out:
+            shutil.copyfileobj(response, out)
+    except (OSError, ValueError) as exc:  # URLError, HTTPError, timeouts, refused connections are OSErrors
+        reason = getattr(exc, "reason", None) or exc
+        raise DataFetchError(f"could not download {url}: {reason} (is the network reachable?)") from None
     return destination
 
 

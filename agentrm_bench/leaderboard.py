@@ -57,7 +57,7 @@ def load(board: Path, name: str) -> dict[str, Any]:
     if not path.exists():
         known = ", ".join(s["name"] for s in load_all(board)) or "none"
         raise SubmissionError(f"no submission named {name!r} in {Path(board) / SUBMISSIONS} (known: {known})")
-    document = json.loads(path.read_text())
+    document = _read_json(path)
     validate(document, str(path))
     return document
 
@@ -66,12 +66,21 @@ def load_all(board: Path) -> list[dict[str, Any]]:
     folder = Path(board) / SUBMISSIONS
     documents = []
     for path in sorted(folder.glob("*.json")):
-        document = json.loads(path.read_text())
+        document = _read_json(path)
         validate(document, str(path))
         if document["name"] != path.stem:
             raise SubmissionError(f"{path}: name {document['name']!r} differs from the file name")
         documents.append(document)
     return documents
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise SubmissionError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})") from None
+    except UnicodeDecodeError as exc:
+        raise SubmissionError(f"{path}: not UTF-8 text ({exc.reason})") from None
 
 
 def headline(document: dict[str, Any], task: str) -> float | None:

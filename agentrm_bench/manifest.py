@@ -6,6 +6,7 @@ one is refused before anything is written, so records of two configurations neve
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -14,13 +15,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import data
 from . import tasks as task_table
 
 MANIFEST = "manifest.json"
+IDENTITY = ("config", "policy_settings", "data")  # what must be equal for a run directory to be resumed
 
 
-class ConfigMismatchError(ValueError):
-    pass
+class RunDirectoryError(ValueError):
+    """The output directory cannot hold this run (a file is there, or another run's records)."""
+
+
+class ConfigMismatchError(RunDirectoryError):
+    """The directory holds a run of another configuration (or of other upstream data)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ def build(config: RunConfig, task_versions: dict[str, str], policy_settings: dic
     return {
         "config": config.to_json(),
         "policy_settings": policy_settings,
+        "data": data_identity(config.tasks),
         "package_version": __version__,
         "git_commit": _git_commit(),
         "task_versions": task_versions,
@@ -72,14 +80,17 @@ def check_or_write(run_dir: Path, manifest: dict[str, Any]) -> bool:
 
     Returns True when the run is being resumed.
     """
+    if Path(run_dir).exists() and not Path(run_dir).is_dir():
+        raise RunDirectoryError(f"{run_dir} is a file, not a run directory; give --out a directory")
     path = Path(run_dir) / MANIFEST
     if path.exists():
         existing = json.loads(path.read_text())
-        for key in ("config", "policy_settings"):
+        for key in IDENTITY:
             if existing.get(key) != manifest[key]:
                 difference = _diff(existing.get(key), manifest[key])
+                what = "upstream data" if key == "data" else key
                 raise ConfigMismatchError(
-                    f"{run_dir} holds a run with a different {key} ({difference}); use another --out directory"
+                    f"{run_dir} holds a run with a different {what} ({difference}); use another --out directory"
                 )
         return True
     Path(run_dir).mkdir(parents=True, exist_ok=True)
@@ -89,12 +100,46 @@ def check_or_write(run_dir: Path, manifest: dict[str, Any]) -> bool:
     return False
 
 
+def data_identity(task_names: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """Per task: a digest of the upstream files present for it, and what the task says about them.
+
+    Part of a run's identity: records made without a task's annotations (progress unavailable) must not
+    be resumed once the annotations are there, nor mixed with records made with them. The digest covers
+    each declared file's path and declared sha256 (its size where none is declared), so it is cheap even
+    for multi-GB catalogues and changes whenever a file appears, disappears or is declared anew.
+    """
+    identity: dict[str, Any] = {}
+    for name in task_names:
+        spec = task_table.get(name)
+        digest = hashlib.sha256()
+        for files in spec.data:
+            where = data.folder(files)
+            for declared in files.files:
+                path = where / declared.path
+                present = (declared.sha256 or str(path.stat().st_size)) if path.is_file() else "absent"
+                digest.update(f"{files.task}/{declared.path}={present}\n".encode())
+        identity[name] = {"files": digest.hexdigest()[:16], "note": task_table.evaluable(spec)[1]}
+    return identity
+
+
 def read(run_dir: Path) -> dict[str, Any]:
     path = Path(run_dir) / MANIFEST
     return json.loads(path.read_text()) if path.exists() else {}
 
 
 def _diff(old: Any, new: Any) -> str:
+    if (
+        isinstance(old, dict)
+        and isinstance(new, dict)
+        and all(isinstance(v, dict) and "note" in v for v in new.values())
+    ):
+        changed = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        return "; ".join(  # the data identity: say what each task's files were, in words
+            f"{k}'s upstream files: {(old.get(k) or {}).get('note', 'absent')!r} there, "
+            f"{(new.get(k) or {}).get('note', 'absent')!r} now (digest {(old.get(k) or {}).get('files')} vs "
+            f"{(new.get(k) or {}).get('files')})"
+            for k in changed
+        )
     if isinstance(old, dict) and isinstance(new, dict):
         keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
         return ", ".join(f"{k}: {old.get(k)!r} there, {new.get(k)!r} now" for k in keys)

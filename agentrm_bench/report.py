@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from tabulate import tabulate
 
+from . import manifest as manifest_mod
 from . import tasks as task_table
 from .episode import EpisodeRecord
+from .records import RecordStore
 
 FORMATS = {"github": "github", "markdown": "pipe", "latex": "latex_booktabs"}
 
@@ -80,48 +83,153 @@ def score(records: Iterable[EpisodeRecord]) -> list[TaskScore]:
     return scores
 
 
-def tables(scores: Sequence[TaskScore], fmt: str = "github") -> str:
-    """The held-in and held-out tables, each followed by its average row."""
+@dataclass(frozen=True)
+class Coverage:
+    """What a run set out to cover, so that a report can say what its scores do not.
+
+    ``planned``: episodes per task in the run's plan; ``full``: the size of the task's split (what a score
+    comparable with others covers); ``errored``: episodes whose last outcome is an error; ``notes``: why a
+    task may not measure progress (the data note pinned in the run's manifest).
+    """
+
+    planned: Mapping[str, int] = field(default_factory=dict)
+    full: Mapping[str, int] = field(default_factory=dict)
+    errored: Mapping[str, int] = field(default_factory=dict)
+    notes: Mapping[str, str] = field(default_factory=dict)
+
+    def missing(self, task: str, n: int) -> str | None:
+        """What ``task``'s row lacks to cover its whole split (e.g. ``2/112, 3 errored``), or None."""
+        full = self.full.get(task, n)
+        parts = [f"{n}/{full}"] if n < full else []
+        if self.errored.get(task):
+            parts.append(f"{self.errored[task]} errored")
+        return ", ".join(parts) or None
+
+
+def coverage(run_dir: Path) -> Coverage:
+    """The coverage of a run directory: its manifest's plan, its records and its errors."""
+    pinned = manifest_mod.read(run_dir)
+    config = pinned.get("config", {})
+    split, limit = config.get("split", "test"), config.get("limit")
+    planned, full, notes = {}, {}, {}
+    for name in config.get("tasks", []):
+        spec = task_table.get(name)
+        full[name] = spec.sizes.get(split, 0)
+        planned[name] = min(full[name], limit) if limit else full[name]
+        notes[name] = (pinned.get("data") or {}).get(name, {}).get("note", "")
+    store = RecordStore(run_dir)
+    finished = store.finished()
+    errored: dict[str, int] = defaultdict(int)
+    for key in {r.key for r in store.errors()} - finished.keys():
+        errored[key[0]] += 1
+    return Coverage(planned, full, dict(errored), notes)
+
+
+def tables(scores: Sequence[TaskScore], fmt: str = "github", cover: Coverage | None = None) -> str:
+    """The held-in and held-out tables, each with its average row, saying what they do not cover.
+
+    Every task of a split is listed (``not run`` when the run did not include it); a split average --
+    the headline -- is given only when every task of the split covered its whole split without errors,
+    because an average over part of a split does not compare with a full one. Every ``n/a`` says why.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    cover = cover or Coverage()
+    by_task = {s.task: s for s in scores}
     sections = []
-    for split in (task_table.HELD_IN, task_table.HELD_OUT):
-        rows = [s for s in scores if task_table.get(s.task).group == split]
-        if not rows:
-            continue
-        body = []
-        for s in rows:
-            metric = task_table.get(s.task).headline
+    for group in (task_table.HELD_IN, task_table.HELD_OUT):
+        names = [s.name for s in task_table.table(group)]
+        names += [s.task for s in scores if s.task not in names and task_table.get(s.task).group == group]
+        body, gaps = [], []
+        for name in names:
+            row, gap = _row(name, by_task.get(name), cover)
+            body.append(row)
+            if gap:
+                gaps.append(gap)
+        ran = [by_task[n] for n in names if n in by_task]
+        if gaps:
+            why = f"n/a (incomplete: {'; '.join(gaps)})"
+            body.append(["average", str(sum(s.n for s in ran)), "n/a", "n/a"])
+            title = f"{group} (headline average: {why})"
+        else:
             body.append(
                 [
-                    s.task,
-                    s.n,
-                    s.success.cell(metric == "success"),
-                    s.progress.cell(metric == "progress") if s.progress else "n/a",
+                    "average",
+                    str(sum(s.n for s in ran)),
+                    _average([s.success for s in ran]),
+                    _average([s.progress for s in ran], [s.task for s in ran], cover),
                 ]
             )
-        body.append(
-            [
-                "average",
-                sum(s.n for s in rows),
-                _average([s.success for s in rows]),
-                _average([s.progress for s in rows]),
-            ]
-        )
-        headline = _average([s.headline for s in rows])
-        table = tabulate(
-            body, headers=["task", "n", "success %", "progress %"], tablefmt=FORMATS[fmt], disable_numparse=True
-        )
-        sections.append(f"{split} (headline average: {headline})\n\n{table}")
-    if not sections:
-        return "no finished episodes"
+            title = f"{group} (headline average: {_average([s.headline for s in ran], [s.task for s in ran], cover)})"
+        headers = ["task", "n", "success %", "progress %"]
+        sections.append(f"{title}\n\n{_tabulate(body, headers, fmt)}")
     sections.append("* = the task's headline metric; values are % ± standard error over episodes")
     notes = [task_table.get(s.task).metric_note for s in scores]
     sections.extend(note for note in notes if note)
-    return "\n\n".join(sections)
+    text = "\n\n".join(sections)
+    if fmt == "latex":
+        text = _latex_document(text)
+    return text
 
 
-def _average(rates: Sequence[Rate | None]) -> str:
-    if not rates or any(r is None for r in rates):
-        return "n/a"
+def _row(name: str, score: TaskScore | None, cover: Coverage) -> tuple[list[str], str | None]:
+    """A task's table row, and what it lacks for a comparable split average (None: nothing)."""
+    if score is None:
+        errored = cover.errored.get(name, 0)
+        if not errored:
+            return [name, "0", "not run", "not run"], f"{name} not run"
+        n = f"0/{cover.full.get(name, errored)}, {errored} errored"
+        return [name, n, "n/a (every episode errored)", "n/a (every episode errored)"], f"{name} {n} episodes"
+    metric = task_table.get(name).headline
+    missing = cover.missing(name, score.n)
+    n = missing or str(score.n)
+    if score.progress is not None:
+        progress = score.progress.cell(metric == "progress")
+    else:
+        progress = f"n/a ({_progress_note(name, cover)})"
+    row = [name, n, score.success.cell(metric == "success"), progress]
+    gap = f"{name} {missing} episodes" if missing else None
+    if gap is None and metric == "progress" and score.progress is None:
+        gap = f"{name} has no progress"
+    return row, gap
+
+
+def _progress_note(task: str, cover: Coverage) -> str:
+    note = cover.notes.get(task, "")
+    if note and note != "ready":
+        return note
+    return "the task reported no progress for these episodes"
+
+
+def _average(rates: Sequence[Rate | None], tasks: Sequence[str] = (), cover: Coverage | None = None) -> str:
+    if not rates:
+        return "n/a (no task ran)"
+    missing = [t for t, r in zip(tasks, rates, strict=False) if r is None]
+    if any(r is None for r in rates):
+        return f"n/a (no progress: {', '.join(missing)})" if missing else "n/a"
     return f"{100 * sum(r.mean for r in rates) / len(rates):.1f}"  # type: ignore[union-attr]
+
+
+def _tabulate(body: list[list[str]], headers: list[str], fmt: str) -> str:
+    if fmt != "latex":
+        return tabulate(body, headers=headers, tablefmt=FORMATS[fmt], disable_numparse=True)
+    marked = [[cell.replace("±", "PLUSMINUS") for cell in row] for row in body]
+    text = tabulate(marked, headers=headers, tablefmt=FORMATS[fmt], disable_numparse=True)
+    return text.replace("PLUSMINUS", "$\\pm$")
+
+
+def _latex_document(text: str) -> str:
+    """Plain-text lines become LaTeX comments, so the output compiles as is (with booktabs)."""
+    text = text.replace("±", "+-")  # in the comments; the tables already say $\\pm$
+    out = ["% agentrm-bench report; needs \\usepackage{booktabs}"]
+    in_table = False
+    for line in text.splitlines():
+        if line.startswith("\\begin{tabular}"):
+            in_table = True
+        if in_table or not line.strip():
+            out.append(line)
+        else:
+            out.append("% " + line)
+        if line.startswith("\\end{tabular}"):
+            in_table = False
+    return "\n".join(out)

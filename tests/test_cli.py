@@ -99,3 +99,51 @@ def test_report_says_when_the_reward_model_is_the_oracle(capsys, tmp_path):
     assert code == 0
     code, stdout, _ = run_cli(capsys, "report", out)
     assert code == 0 and "reward model: oracle" in stdout and "an upper bound of search" in stdout
+
+
+def test_a_run_made_without_a_tasks_data_is_not_resumed_with_it(capsys, tmp_path, monkeypatch):
+    """The upstream data a run used is part of its identity: records made without BabyAI's annotations
+    (progress unavailable) must not be silently reused once the annotations are there."""
+    out = str(tmp_path / "r")
+    monkeypatch.setenv("AGENTRM_BENCH_DATA", str(tmp_path / "empty"))
+    argv = ("run", "--policy", "expert", "--tasks", "babyai", "--limit", "1", "--out", out, "--workers", "0")
+    assert run_cli(capsys, *argv)[0] == 0
+    staged = tmp_path / "staged" / "babyai"
+    staged.mkdir(parents=True)
+    (staged / "test.jsonl").write_text("{}\n")  # the annotation file appears (content is not read here)
+    monkeypatch.setenv("AGENTRM_BENCH_DATA", str(tmp_path / "staged"))
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and err.count("\n") == 1
+    assert "different upstream data" in err and "babyai's upstream files: 'annotations absent" in err
+
+
+def test_data_fetch_without_network_is_one_line_and_leaves_nothing(capsys, tmp_path, monkeypatch):
+    import urllib.error
+
+    from agentrm_bench import data
+
+    def offline(url):  # noqa: ANN001, ANN202 - urllib's opener signature
+        raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(data.urllib.request, "urlopen", offline)
+    monkeypatch.setenv("AGENTRM_BENCH_DATA", str(tmp_path / "root"))
+    code, _, err = run_cli(capsys, "data", "fetch", "babyai")
+    assert code == 2 and err.count("\n") == 1
+    assert "could not download https://huggingface.co/" in err and "name resolution" in err
+    assert not (tmp_path / "root").exists()  # no empty folder left behind
+
+
+def test_out_pointing_at_a_file_is_one_line(capsys, tmp_path):
+    target = tmp_path / "a-file"
+    target.write_text("keep me\n")
+    code, _, err = run_cli(capsys, "run", "--policy", "expert", "--tasks", "maze", "--out", str(target))
+    assert code == 2 and err.count("\n") == 1 and "is a file, not a run directory" in err
+    assert target.read_text() == "keep me\n"
+
+
+def test_a_malformed_submission_is_one_line(capsys, tmp_path):
+    (tmp_path / "submissions").mkdir()
+    (tmp_path / "submissions" / "broken.json").write_text('{"name": "broken",\n')
+    code, _, err = run_cli(capsys, "leaderboard", "--board", str(tmp_path))
+    assert code == 2 and err.count("\n") == 1
+    assert "broken.json: not valid JSON (Expecting property name enclosed in double quotes at line 2" in err

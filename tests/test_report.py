@@ -41,3 +41,48 @@ def test_progress_unavailable_is_not_averaged():
     rows = [EpisodeRecord("p", "babyai", 0, 0, progress=None, success=True)]
     text = report.tables(report.score(rows))
     assert "n/a" in text and "100.0 ± 0.0" in text
+
+
+def test_both_splits_are_listed_and_an_incomplete_split_has_no_headline():
+    text = report.tables(report.score(fixed_records()))
+    assert text.startswith("held-in (headline average: n/a (incomplete: webshop not run;")
+    assert "| webshop  | 0   | not run" in text and "| jericho        | 0   | not run" in text
+    assert "held-out (headline average: n/a (incomplete: jericho not run; pddl not run" in text
+
+
+def test_a_report_says_what_is_missing_and_why_progress_is_unavailable():
+    rows = [EpisodeRecord("p", "babyai", 0, 0, progress=None, success=True)]
+    cover = report.Coverage(
+        planned={"babyai": 112, "maze": 25},
+        full={"babyai": 112, "maze": 25},
+        errored={"babyai": 3, "maze": 25},
+        notes={"babyai": "annotations absent, progress unavailable (agentrm-bench data fetch babyai)"},
+    )
+    text = report.tables(report.score(rows), cover=cover)
+    assert "| babyai         | 1/112, 3 errored" in text
+    assert "n/a (annotations absent, progress unavailable (agentrm-bench data fetch babyai))" in text
+    assert "| maze           | 0/25, 25 errored | n/a (every episode errored)" in text
+    headline = next(line for line in text.splitlines() if line.startswith("held-out"))
+    assert headline.startswith("held-out (headline average: n/a (incomplete: babyai 1/112, 3 errored episodes;")
+    assert "maze 0/25, 25 errored episodes" in headline
+
+
+def test_a_complete_split_has_its_headline(monkeypatch):
+    records = [EpisodeRecord("p", "maze", i, i, progress=1.0, success=True) for i in range(25)]
+    monkeypatch.setattr(report.task_table, "table", lambda group=None: [report.task_table.get("maze")])
+    text = report.tables(report.score(records), cover=report.Coverage(full={"maze": 25}))
+    assert "held-out (headline average: 100.0)" in text
+
+
+def test_latex_output_compiles_as_is():
+    """Everything outside the tabulars is a LaTeX comment; no raw ± (which needs inputenc) is left."""
+    text = report.tables(report.score(fixed_records()), "latex")
+    assert text.startswith("% agentrm-bench report; needs \\usepackage{booktabs}")
+    assert "±" not in text and "$\\pm$" in text and text.isascii()
+    inside = False
+    for line in text.splitlines():
+        if line.startswith("\\begin{tabular}"):
+            inside = True
+        assert inside or not line.strip() or line.startswith("%"), line
+        if line.startswith("\\end{tabular}"):
+            inside = False
