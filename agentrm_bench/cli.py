@@ -154,14 +154,29 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=list(report.FORMATS), default="github")
     p.set_defaults(handler=_cmd_leaderboard)
     board_sub = p.add_subparsers(title="leaderboard commands", metavar="ACTION")
-    q = board_sub.add_parser("verify", help="re-run a submission's pinned policy and mark it verified if it agrees")
+    # --board is accepted after the action too (leaderboard verify NAME --board B), not only before it.
+    board = argparse.ArgumentParser(add_help=False)
+    board.add_argument(
+        "--board", type=Path, default=argparse.SUPPRESS, help="leaderboard folder (default: leaderboard)"
+    )
+    q = board_sub.add_parser(
+        "verify", parents=[board], help="re-run a submission's pinned policy and mark it verified if it agrees"
+    )
     q.add_argument("name")
     q.add_argument("--fraction", type=float, default=1.0, help="re-run this fraction of its episodes (seeded)")
     q.add_argument("--seed", type=int, default=0, help="seed of the episode sample (default: 0)")
     q.add_argument("--tolerance", type=float, help="allowed score difference (default: the submission's)")
     q.add_argument("--workers", type=_non_negative_int, help="worker processes (default: cores)")
+    q.add_argument("--check", action="store_true", help="only compare (exit 1 on disagreement); write nothing")
+    q.add_argument("--no-progress", action="store_true", help="no progress bar")
     q.set_defaults(handler=_cmd_leaderboard_verify)
-    q = board_sub.add_parser("readme", help="write BOARD/README.md from the submissions")
+    q = board_sub.add_parser(
+        "check",
+        parents=[board],
+        help="recompute every submission from its records and check its digests (what CI runs on a pull request)",
+    )
+    q.set_defaults(handler=_cmd_leaderboard_check)
+    q = board_sub.add_parser("readme", parents=[board], help="write BOARD/README.md from the submissions")
     q.add_argument("--check", action="store_true", help="only check that README.md is up to date (exit 1 if not)")
     q.set_defaults(handler=_cmd_leaderboard_readme)
 
@@ -345,13 +360,29 @@ def _cmd_leaderboard(args: argparse.Namespace) -> int:
 
 def _cmd_leaderboard_verify(args: argparse.Namespace) -> int:
     result = submission.verify(
-        args.board, args.name, fraction=args.fraction, seed=args.seed, tolerance=args.tolerance, workers=args.workers
+        args.board,
+        args.name,
+        fraction=args.fraction,
+        seed=args.seed,
+        tolerance=args.tolerance,
+        workers=args.workers,
+        show_progress=not args.no_progress,
+        write=not args.check,
     )
     if result.agreed:
-        print(f"{args.name}: verified on {result.episodes} episode(s)")
+        print(f"{args.name}: {'agrees' if args.check else 'verified'} on {result.episodes} episode(s)")
         return 0
     print(f"{args.name}: NOT verified on {result.episodes} episode(s):", *result.differences, sep="\n  ")
     return 1
+
+
+def _cmd_leaderboard_check(args: argparse.Namespace) -> int:
+    bad = 0
+    for document in leaderboard.load_all(args.board, check=False):
+        problems = leaderboard.integrity(args.board, document)
+        bad += bool(problems)
+        print(f"{document['name']}: " + ("; ".join(problems) if problems else f"ok ({document['status']})"))
+    return 1 if bad else 0
 
 
 def _cmd_leaderboard_readme(args: argparse.Namespace) -> int:

@@ -30,11 +30,13 @@ class Rate:
 
     @classmethod
     def of(cls, values: Sequence[float]) -> Rate:
+        """Mean and standard error; exactly rounded sums (``math.fsum``), so the order in which records
+        come (run order, a submission's sorted file) never changes a digit of a score."""
         n = len(values)
-        mean = sum(values) / n
+        mean = math.fsum(values) / n
         if n < 2:
             return cls(mean, 0.0)
-        variance = sum((v - mean) ** 2 for v in values) / (n - 1)
+        variance = math.fsum((v - mean) ** 2 for v in values) / (n - 1)
         return cls(mean, math.sqrt(variance / n))
 
     def cell(self, marked: bool = False) -> str:

@@ -149,10 +149,7 @@ def submit(
 
 
 def submitted_records(board: Path, document: dict[str, Any]) -> list[EpisodeRecord]:
-    blob = (Path(board) / document["records"]).read_bytes()
-    if document.get("records_sha256") and hashlib.sha256(blob).hexdigest() != document["records_sha256"]:
-        raise SubmissionError(f"{document['records']} does not match the submission's records_sha256")
-    return [EpisodeRecord.from_json(json.loads(line)) for line in gzip.decompress(blob).decode().splitlines()]
+    return board_mod.records_of(board, document)
 
 
 @dataclass
@@ -170,17 +167,23 @@ def verify(
     tolerance: float | None = None,
     workers: int | None = None,
     show_progress: bool = True,
+    write: bool = True,
 ) -> Verification:
     """Re-run a submission's pinned policy on all or a seeded fraction of its episodes and compare.
 
     Scores are compared per task on the same episodes; on agreement within the tolerance the
-    submission is marked *verified* (rewritten in place), otherwise it is left as it was.
+    submission is marked *verified* (rewritten in place, unless ``write`` is False: CI's check of a
+    pull request), with a verification record naming the digests of the records and scores it
+    vouches for; otherwise it is left as it was.
     """
     if not 0 < fraction <= 1:
         raise SubmissionError(f"--fraction must be in (0, 1], got {fraction}")
     document = board_mod.load(board, name)
     if document["status"] == "reported" or "policy" not in document:
         raise SubmissionError(f"{name} is a reported row: it has no pinned policy to re-run")
+    problems = board_mod.integrity(board, {**document, "status": "submitted"})
+    if problems:
+        raise SubmissionError(f"{name}: {problems[0]}")
     tolerance = document.get("verification", {}).get("tolerance", 0.0) if tolerance is None else tolerance
     original = {r.key: r for r in submitted_records(board, document)}
     rng = np.random.default_rng(seed)
@@ -202,7 +205,7 @@ def verify(
         harness.run(config, Path(scratch), workers=workers, show_progress=show_progress, only=sample)
         rerun = read_records(Path(scratch))
     differences = _differences([original[k] for k in sample], rerun, tolerance)
-    if not differences:
+    if not differences and write:
         document["status"] = "verified"
         document["verification"] = {
             "tolerance": tolerance,
@@ -210,6 +213,8 @@ def verify(
             "episodes": len(sample),
             "seed": seed,
             "harness_version": __version__,
+            "records_sha256": document["records_sha256"],
+            "scores_sha256": board_mod.scores_sha256(document["scores"]),
         }
         board_mod.validate(document, name)
         _atomic_write(

@@ -163,13 +163,14 @@ def test_reported_rows_cannot_be_verified():
         submission.verify(REPO / "leaderboard", "paper-llama3-8b-greedy")
 
 
-def test_tables_sort_by_average_and_mark_partial_rows(run_copy, tmp_path):
+def test_tables_rank_like_with_like_and_mark_partial_rows(run_copy, tmp_path):
     board = tmp_path / "board"
-    shutil.copytree(REPO / "leaderboard" / "submissions", board / "submissions")
+    shutil.copytree(REPO / "leaderboard", board)
     submission.submit(run_copy, "expert-maze", board=board)
     text = leaderboard.tables(leaderboard.load_all(board))
     overall = text.split("overall")[1]
-    assert overall.index("expert-maze") < overall.index("paper-agentrm-explicit-beam")
+    # a 1-task row at 100% does not rank above the nine-task rows (issue 17: like with like)
+    assert overall.index("paper-agentrm-explicit-beam") < overall.index("expert-maze")
     assert "100.0 (1/6)" in text and "100.0 (1/9)" in text
 
 
@@ -193,5 +194,71 @@ def test_oracle_rows_are_marked_as_upper_bounds_in_every_table(run_copy, tmp_pat
     submission.submit(run_copy, "search-with-oracle", board=board, rm_kind="oracle")
     submission.submit(run_copy, "expert-maze", board=board)
     text = leaderboard.tables(leaderboard.load_all(board))
-    assert text.count("search-with-oracle [oracle]") == 3  # held-in, held-out and overall
+    assert text.count("search-with-oracle [oracle]") == 2  # held-out (its only split) and overall
     assert "expert-maze [oracle]" not in text and leaderboard.ORACLE_NOTE in text
+
+
+def test_a_hand_edited_score_or_status_is_refused_not_shown(run_copy, tmp_path, capsys):
+    """Verified is recomputed, never trusted: editing a score or the status in a copy of the board
+    makes every command that reads the board refuse it, and `leaderboard check` names what is wrong."""
+    board = tmp_path / "board"
+    submission.submit(run_copy, "expert-maze", board=board)
+    assert submission.verify(board, "expert-maze", fraction=0.2, workers=0, show_progress=False).agreed
+    path = board / "submissions" / "expert-maze.json"
+    document = json.loads(path.read_text())
+    assert document["verification"]["records_sha256"] == document["records_sha256"]
+    assert leaderboard.integrity(board, document) == []
+    assert main(["leaderboard", "check", "--board", str(board)]) == 0
+    edited = json.loads(path.read_text())
+    edited["scores"]["maze"]["success"] = 0.99
+    path.write_text(json.dumps(edited))
+    capsys.readouterr()
+    assert main(["leaderboard", "--board", str(board)]) == 2
+    assert "its scores differ from those recomputed from its records (maze)" in capsys.readouterr().err
+    assert main(["leaderboard", "check", "--board", str(board)]) == 1
+    # a submitted row promoted to verified by hand: its verification record names no digests
+    document.update(status="verified", verification={"tolerance": 0.0})
+    path.write_text(json.dumps(document))
+    problems = leaderboard.integrity(board, document)
+    assert any("does not name these records" in p for p in problems)
+
+
+def test_verify_check_compares_without_writing(run_copy, tmp_path):
+    board = tmp_path / "board"
+    submission.submit(run_copy, "expert-maze", board=board)
+    before = (board / "submissions" / "expert-maze.json").read_bytes()
+    result = submission.verify(board, "expert-maze", fraction=0.2, workers=0, show_progress=False, write=False)
+    assert result.agreed and (board / "submissions" / "expert-maze.json").read_bytes() == before
+
+
+def test_rows_are_ranked_like_with_like():
+    def row(name, tasks, value):
+        scores = {
+            t: {"n": 1, "success": value, "success_stderr": 0.0, "progress": value, "progress_stderr": 0.0}
+            for t in tasks
+        }
+        return {
+            "name": name,
+            "status": "submitted",
+            "variant": "test",
+            "policy_model": "m",
+            "reward_model": {"kind": "none"},
+            "search": {"strategy": "greedy"},
+            "scores": scores,
+        }
+
+    two = row("two-tasks", ["maze", "babyai"], 0.99)
+    nine = row("nine-tasks", [s.name for s in leaderboard.task_table.table()], 0.5)
+    text = leaderboard.tables([two, nine])
+    overall = text.split("overall")[1]
+    assert overall.index("nine-tasks") < overall.index("two-tasks")  # 9/9 first though its average is lower
+    assert "| 1   | nine-tasks" in overall and "| 1   | two-tasks" in overall  # each ranked in its own group
+    assert "9/9" in overall and "2/9" in overall
+
+
+def test_ci_rechecks_every_submission_on_a_pull_request():
+    workflow = (REPO / ".github" / "workflows" / "ci.yml").read_text()
+    job = workflow.split("  leaderboard:")[1]
+    assert "if: github.event_name == 'pull_request'" in job
+    assert "agentrm-bench leaderboard check" in job and "leaderboard verify" in job and "--check" in job
+    assert "agentrm-bench leaderboard check" in (REPO / ".ci" / "run").read_text()
