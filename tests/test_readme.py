@@ -40,3 +40,10 @@ def test_the_model_and_ray_sections_are_what_ci_runs():
                 assert any(c.startswith(command) for c in ci), command
             else:
                 assert command in ci, f"README's {command!r} is not run by .ci/run"
+
+
+def test_the_readmes_speed_check_is_what_ci_runs():
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    (block,) = blocks("Regression checks")
+    speed = [line.split("  #")[0].strip() for line in block.splitlines() if "tests/benchmarks" in line]
+    assert speed and all(command in ci for command in speed)

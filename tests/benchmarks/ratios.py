@@ -1,0 +1,57 @@
+"""Machine-independent speed checks: ours against a floor measured in the same run, as a ratio.
+
+An absolute time says more about the machine (and whatever else runs on it) than about the code; the
+ratio of our path to its floor -- the plain loop without the harness, the raw engine without our
+wrapper, the service in process without the sandbox -- measured side by side, in alternating rounds,
+moves much less with load. Each check asserts a limit and leaves one verdict line for the summary
+(``tests/benchmarks/conftest.py`` prints them at the end of the run).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+VERDICTS: list[str] = []
+
+
+@dataclass(frozen=True)
+class Ratio:
+    name: str
+    ours: float  # median seconds of one round of our path
+    floor: float  # median seconds of one round of the floor
+    limit: float
+
+    @property
+    def value(self) -> float:
+        return self.ours / self.floor
+
+    def verdict(self) -> str:
+        status = "ok" if self.value <= self.limit else "FAIL"
+        return (
+            f"{status:4} {self.name}: {self.value:.2f}x (limit {self.limit:.2f}x; "
+            f"{self.ours * 1e3:.2f} ms vs {self.floor * 1e3:.2f} ms per round)"
+        )
+
+
+def measure(name: str, ours: Callable[[], object], floor: Callable[[], object], limit: float, rounds: int = 7) -> Ratio:
+    """Time ``ours`` and ``floor`` in alternating rounds (after one warm-up each); medians, then the ratio."""
+    ours(), floor()
+    ours_times, floor_times = [], []
+    for i in range(rounds):
+        order = ((ours, ours_times), (floor, floor_times)) if i % 2 == 0 else ((floor, floor_times), (ours, ours_times))
+        for function, times in order:
+            started = time.perf_counter()
+            function()
+            times.append(time.perf_counter() - started)
+    return Ratio(name, statistics.median(ours_times), statistics.median(floor_times), limit)
+
+
+def check(benchmark, ratio: Ratio) -> None:  # noqa: ANN001 - pytest-benchmark's fixture
+    """Record ``ratio`` (in the benchmark's extra_info and the summary) and assert its limit."""
+    benchmark.extra_info.update(ratio=ratio.value, ours_s=ratio.ours, floor_s=ratio.floor, limit=ratio.limit)
+    benchmark.pedantic(lambda: None, rounds=1, iterations=1)  # the timing is ours; this marks the test as a benchmark
+    VERDICTS.append(ratio.verdict())
+    assert ratio.value <= ratio.limit, ratio.verdict()
