@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="agentrm-bench",
         description="Evaluate LLM agents, optionally guided by reward models, on nine text-agent tasks.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
@@ -72,11 +74,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Run POLICY on every test instance of the chosen tasks. Records are appended to "
         "OUT/records.jsonl as episodes finish; rerunning the same command skips finished episodes and "
         "retries errored ones.",
+        epilog=RUN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--policy", required=True, help=f"policy name ({', '.join(policies.names())}) or module:attr")
     p.add_argument("--tasks", default="all", help="comma-separated short names, or all / held-in / held-out")
     p.add_argument("--out", type=Path, help="run directory (default: results/<policy>)")
-    p.add_argument("--split", default="test", help="instance split (default: test)")
+    p.add_argument("--split", default="test", help=f"instance split (default: test); the tasks have: {_split_values()}")
     p.add_argument("--limit", type=_positive_int, help="run only the first N instances of each task")
     p.add_argument("--seed", type=int, default=0, help="base seed of the per-episode seeds (default: 0)")
     p.add_argument(
@@ -126,9 +130,19 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--metric", choices=["headline", "success", "progress"], default="headline")
     q.set_defaults(handler=_cmd_plot_scaling)
 
-    p = sub.add_parser("report", help="held-in / held-out tables of a run's records")
-    p.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR")
-    p.add_argument("--format", choices=list(report.FORMATS), default="github")
+    p = sub.add_parser(
+        "report",
+        help="held-in / held-out tables of a run's records",
+        description="Success and progress per task with standard errors, both split tables, and what the "
+        "run does not cover (tasks not run, partial or errored episodes, why a value is n/a).",
+    )
+    p.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR", help="run directories (of agentrm-bench run)")
+    p.add_argument(
+        "--format",
+        choices=list(report.FORMATS),
+        default="github",
+        help="github / markdown tables, or latex (compiles as is with booktabs)",
+    )
     p.set_defaults(handler=_cmd_report)
 
     p = sub.add_parser(
@@ -189,6 +203,25 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--force", action="store_true", help="download again even if present")
     q.set_defaults(handler=_cmd_data_fetch)
     return parser
+
+
+EXAMPLES = """examples:
+  agentrm-bench tasks
+  agentrm-bench run --policy expert --tasks maze,babyai --out results/expert
+  agentrm-bench run --policy greedy --model hf:./my-llm --tasks held-out --out results/greedy
+  agentrm-bench report results/greedy
+  agentrm-bench submit results/greedy --name my-greedy && agentrm-bench leaderboard verify my-greedy
+commands have their own --help (agentrm-bench run --help)."""
+
+RUN_EXAMPLES = """examples:
+  agentrm-bench run --policy random --tasks held-out --out results/random --workers 2
+  agentrm-bench run --policy best-of-n --model openai:http://127.0.0.1:8000/v1 --rm judge:default -n 4 \\
+      --tasks maze --out results/bon
+  agentrm-bench run --policy greedy --tasks sciworld --split test-eto --limit 20 --out results/sw-eto"""
+
+
+def _split_values() -> str:
+    return "; ".join(f"{s.name}: {', '.join(s.splits)}" for s in task_table.specs())
 
 
 def _add_model_flags(p: argparse.ArgumentParser) -> None:
@@ -263,6 +296,9 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     chosen = task_table.select(args.tasks)
+    lacking = [f"{s.name} ({', '.join(s.splits)})" for s in chosen if args.split not in s.splits]
+    if lacking:
+        raise UsageError(f"--split {args.split!r} is not a split of: {'; '.join(lacking)}")
     config = RunConfig(
         policy=args.policy,
         policy_settings={

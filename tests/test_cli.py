@@ -43,6 +43,7 @@ def test_tasks_lists_all_nine_with_availability(capsys, webshop_pending):
         (["run", "--policy", "expert", "--tasks", "maze", "--policy-arg", "oops"], "KEY=VALUE"),
         (["report", "/nonexistent/run"], "is not a run directory"),
         (["data", "fetch", "maze"], "no upstream data is declared for 'maze'"),
+        (["run", "--policy", "expert", "--tasks", "maze,sciworld", "--split", "dev"], "is not a split of: maze (test)"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, tmp_path, argv, message, webshop_pending):
@@ -90,6 +91,20 @@ def test_help_explains_run(capsys):
         main(["run", "--help"])
     out = " ".join(capsys.readouterr().out.split())
     assert "rerunning the same command skips finished episodes" in out and "--workers" in out
+    assert "examples: agentrm-bench run --policy random" in out and "sciworld: test, test-eto, dev" in out
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "examples:" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "run directories" in out and "compiles as is with booktabs" in out
+
+
+def test_leaderboard_options_after_the_action(capsys, tmp_path):
+    (tmp_path / "submissions").mkdir()
+    assert main(["leaderboard", "readme", "--board", str(tmp_path)]) == 0
+    assert (tmp_path / "README.md").exists()
 
 
 def test_report_says_when_the_reward_model_is_the_oracle(capsys, tmp_path):

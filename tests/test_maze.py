@@ -65,6 +65,9 @@ def test_success_ending_and_upstream_reward(env):
 
 
 def test_invalid_action_counts_as_a_step_and_keeps_position(env):
+    """Upstream gives no 'invalid action' message: AgentGym's lmrlgym server hands the text to LMRL-Gym's
+    maze verbatim (agentenv-lmrlgym maze/environment.py), and an unknown move leaves the position and
+    answers the plain observation. So do we (the step still counts, and info says it was invalid)."""
     obs0, _ = env.reset(options={"index": 14})
     obs, reward, terminated, truncated, info = env.step("go north")
     assert obs == obs0 and reward == 0.0 and not terminated
