@@ -215,3 +215,18 @@ def test_async_generate_inside_a_running_loop_works(tiny_lm):
         return llm.generate([SHORT], max_tokens=3)  # the blocking wrapper, called from async code
 
     assert len(asyncio.run(main())[0]) == 1
+
+
+def test_the_one_time_model_conversion_is_announced(tmp_path, monkeypatch, capsys):
+    """README command 1 sat at 0/4 for minutes without a word: the conversion now says what it is doing."""
+    from agentrm_bench.llm import embedded
+
+    monkeypatch.setattr(embedded, "converted_dir", lambda: tmp_path / "model")
+    monkeypatch.setattr(embedded, "gguf_path", lambda: tmp_path / "smollm2.gguf")
+    monkeypatch.setattr(embedded, "_require", lambda *modules: None)
+    monkeypatch.setattr(embedded, "_convert", lambda source, out: (out / "model.safetensors").write_bytes(b"x"))
+    assert embedded.ensure_converted() == tmp_path / "model"
+    err = capsys.readouterr().err
+    assert "converting the embedded model (smollm2.gguf) once into" in err and "model converted in" in err
+    embedded.ensure_converted()
+    assert capsys.readouterr().err == ""  # already converted: nothing to say

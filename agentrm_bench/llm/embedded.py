@@ -14,10 +14,13 @@ import fcntl
 import importlib.metadata
 import os
 import shutil
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 import platformdirs
+from tqdm import tqdm
 
 from .base import ModelSpecError
 
@@ -74,8 +77,16 @@ def ensure_converted() -> Path:
         if (target / "model.safetensors").is_file():
             return target
         scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=".convert-"))
+        began = time.monotonic()
+        # A progress bar may be showing 0/N meanwhile: say what the wait is, once, and how long it took.
+        tqdm.write(
+            f"agentrm-bench: converting the embedded model ({source.name}) once into {target} "
+            "(20 s to a few minutes on 2 cores; later runs reuse it)",
+            file=sys.stderr,
+        )
         try:
             _convert(source, scratch)
+            tqdm.write(f"agentrm-bench: model converted in {time.monotonic() - began:.0f} s", file=sys.stderr)
             if target.exists():
                 shutil.rmtree(target)
             os.replace(scratch, target)
