@@ -16,6 +16,8 @@ import importlib.util
 import warnings
 from typing import Any
 
+import gymnasium as gym
+
 from . import data
 from .registry import Registry, UnknownPluginError
 from .task_spec import HELD_IN, HELD_OUT, TaskSpec
@@ -68,6 +70,7 @@ def specs() -> tuple[TaskSpec, ...]:
         if not isinstance(spec, TaskSpec):
             warnings.warn(f"task {name!r} is a {type(spec).__name__}, not a TaskSpec; ignored", stacklevel=2)
             continue
+        _register_gym(spec)  # a plug-in installed after `import agentrm_bench` gets its gym id too
         found.append(spec)
     return tuple(found)
 
@@ -164,8 +167,6 @@ def make_env(task: str, **kwargs: Any):  # noqa: ANN201 - a TextEnv of the task
 
 
 def _register_gym(spec: TaskSpec) -> None:
-    import gymnasium as gym
-
     if spec.id not in gym.registry:
         gym.register(spec.id, entry_point="agentrm_bench.tasks:make_env", kwargs={"task": spec.name})
 
