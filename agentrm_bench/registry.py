@@ -228,6 +228,11 @@ def distribution_of(target: str) -> tuple[str | None, str | None]:
     """(distribution name, version) that ships the top-level module of ``"module:attribute"``, if installed."""
     global _DISTRIBUTIONS
     top = target.partition(":")[0].split(".")[0]
+    try:  # the common case, a distribution named like its module (agentrm_bench -> agentrm-bench): cheap
+        dist = metadata.distribution(top)
+        return dist.metadata["Name"], dist.version
+    except metadata.PackageNotFoundError:
+        pass
     path = tuple(sys.path)
     if _DISTRIBUTIONS is None or _DISTRIBUTIONS[0] != path:
         try:
