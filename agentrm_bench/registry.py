@@ -122,7 +122,7 @@ class Registry(Generic[T]):
     # ------------------------------------------------------------------ loading
     def load(self, name: str) -> T:
         """The target of ``name``, or of ``name`` read as ``module:attribute`` when it is no known name."""
-        if name in self._loaded:
+        if name in self._loaded and (name in self or is_module_attribute(name)):  # not a plug-in uninstalled since
             return self._loaded[name]
         target: Any
         if name in self._registered:
