@@ -249,6 +249,8 @@ def distribution_of(target: str) -> tuple[str | None, str | None]:
 
 def describe(target: Callable[..., Any] | Any) -> str:
     """``module:qualname`` of a class or function (the object's repr for anything else)."""
+    if not hasattr(target, "__qualname__"):  # an instance: name its class
+        target = type(target)
     module = getattr(target, "__module__", None)
     qualname = getattr(target, "__qualname__", None)
     return f"{module}:{qualname}" if module and qualname else repr(target)

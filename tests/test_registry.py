@@ -48,6 +48,7 @@ def run_cli(capsys, *argv):
             "prefer-move takes one of move up",
         ),
         (["--policy", "tests.no_such_module:Policy"], "unknown policy 'tests.no_such_module:Policy'; known: expert"),
+        (["--policy", "search", "--model", "scripted"], "needs --policy-arg strategy=NAME (greedy, best-of-n, beam"),
     ],
 )
 def test_unknown_or_bad_plugins_are_one_line_exit_2_and_nothing_written(capsys, tmp_path, argv, message):
@@ -92,6 +93,8 @@ def test_module_attribute_reward_model_strategy_and_model_guide_a_search(capsys,
             assert chosen == ("move left" if "move left" in offered else offered[0])  # the RM's pick
     settings = json.loads((out / "manifest.json").read_text())["policy_settings"]
     assert settings["strategy"] == "tests.plugin_examples:StepwiseBest" and settings["k"] == 3
+    plugins = settings["plugins"]  # where the strategy and the model backend came from
+    assert (plugins["strategy"]["source"], plugins["model"]["target"]) == ("module", "tests.plugin_examples:seeded_llm")
     assert settings["reward_model"]["settings"] == {"kind": "prefer-move", "move": "move left", "weight": 2.0}
     identity = settings["reward_model"]["identity"]
     assert identity["name"] == "prefer-move" and identity["package"] is None  # the tests are no installed package
@@ -282,6 +285,8 @@ def test_an_installed_reward_model_runs_is_submitted_and_verified(plugin, capsys
     assert (row["package"], row["version"]) == ("agentrm-demo-plugin", "1.2.3")
     assert len(row["weights_sha256"]) == 64 and document["search"]["strategy"] == "best-of-n"
     assert "demo-rm" in leaderboard.tables(leaderboard.load_all(board))
+    assert document["policy"]["resolved"]["plugins"]["model"]["package"] == "agentrm-demo-plugin"
+    assert "strategy" not in document["policy"]["resolved"]["plugins"]  # best-of-n is built in
 
     result = submission.verify(board, "demo-rm-bon", fraction=0.2, workers=0, show_progress=False)
     assert result.agreed and result.episodes == 5

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import rewards
+from ..llm import SPECS as llm_specs
 from ..llm import check_spec, make_llm
 from ..llm.base import LLM, ModelSpecError, run_sync
 from ..policies import Policy
@@ -97,6 +98,9 @@ class SearchPolicy(Policy):
             settings["rm_options"] = self.rm_options
         if self.model_options:
             settings["model_options"] = self.model_options
+        plugins = self.plugin_origins()
+        if plugins:
+            settings["plugins"] = plugins
         if self.rm_spec is not None and self.rm is not None:
             # Which reward model exactly (its weights digest, package and version): a resume with other
             # weights is refused, and a submission shows and a verifier checks them.
@@ -107,6 +111,17 @@ class SearchPolicy(Policy):
             if self.rm.upper_bound:
                 settings["upper_bound"] = True  # guided by the environment's own progress: not a fair score
         return settings
+
+    def plugin_origins(self) -> dict[str, Any]:
+        """Package and version of a strategy or model backend that is not built in (the reward model's
+        are in its identity); empty for built-ins, so their settings stay as they were."""
+        found: dict[str, Any] = {}
+        if self.strategy not in strategy_registry.BUILTIN:
+            found["strategy"] = strategy_registry.REGISTRY.origin(self.strategy).to_json()
+        backend = llm_specs.parse(self.model_spec)[0]
+        if backend not in llm_specs.registry.builtin_names():
+            found["model"] = llm_specs.origin(self.model_spec).to_json()
+        return found
 
     # ------------------------------------------------------------------ lazily built parts
     @property
@@ -181,6 +196,9 @@ class BeamPolicy(SearchPolicy):
 class StrategyPolicy(SearchPolicy):
     """Any registered search strategy (``strategy=NAME`` or ``module:attribute``) with its settings."""
 
-    def __init__(self, strategy: str, **settings: Any):
+    def __init__(self, strategy: str | None = None, **settings: Any):
+        if not strategy:
+            known = ", ".join(strategy_registry.names())
+            raise ModelSpecError(f"the search policy needs --policy-arg strategy=NAME ({known} or module:attribute)")
         self.strategy = strategy
         super().__init__(**settings)
