@@ -14,11 +14,13 @@ from typing import Any
 
 from tabulate import tabulate
 
-from . import __version__, data, harness, leaderboard, manifest, policies, report, submission
+from . import __version__, data, harness, leaderboard, llm, manifest, policies, report, rewards, submission
 from . import tasks as task_table
 from .manifest import RunConfig
 from .ray_executor import RayUnavailableError
 from .records import read_records
+from .registry import UnknownPluginError
+from .search import strategy as strategies
 
 EXIT_USAGE = 2
 
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         UsageError,
         task_table.UnknownTaskError,
         task_table.TaskUnavailableError,
-        policies.UnknownPolicyError,
+        UnknownPluginError,  # unknown or broken policy, model, reward model, strategy (ModelSpecError too)
         manifest.RunDirectoryError,
         data.DataMissingError,
         data.DataFetchError,
@@ -77,7 +79,12 @@ def _parser() -> argparse.ArgumentParser:
         epilog=RUN_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--policy", required=True, help=f"policy name ({', '.join(policies.names())}) or module:attr")
+    p.add_argument(
+        "--policy",
+        required=True,
+        help=f"policy name ({', '.join(policies.names())}) or package.module:attribute; the search policy takes "
+        f"--policy-arg strategy=NAME ({', '.join(strategies.names())} or package.module:attribute)",
+    )
     p.add_argument("--tasks", default="all", help="comma-separated short names, or all / held-in / held-out")
     p.add_argument("--out", type=Path, help="run directory (default: results/<policy>)")
     p.add_argument("--split", default="test", help=f"instance split (default: test); the tasks have: {_split_values()}")
@@ -156,7 +163,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--name", required=True, help="submission name (letters, digits, . _ -)")
     p.add_argument("--board", type=Path, default=Path("leaderboard"), help="leaderboard folder (default: leaderboard)")
     p.add_argument("--policy-model", help="the policy LLM as it should be shown (default: from the run)")
-    p.add_argument("--rm-kind", choices=["explicit", "implicit", "judge", "oracle", "none"])
+    p.add_argument(
+        "--rm-kind",
+        help=f"the reward model's kind as shown (default: from the run's reward-model identity; e.g. "
+        f"{', '.join(rewards.names())} or none)",
+    )
     p.add_argument("--rm-base", help="the reward model's base model")
     p.add_argument("--rm-link", help="where the reward model can be downloaded")
     p.add_argument("--tolerance", type=float, default=0.0, help="score tolerance for verification (default: 0)")
@@ -225,10 +236,10 @@ def _split_values() -> str:
 
 
 def _add_model_flags(p: argparse.ArgumentParser) -> None:
-    """Settings of the LLM policies (greedy, best-of-n, beam); each goes into the policy settings."""
-    g = p.add_argument_group("LLM policies (greedy, best-of-n, beam)")
-    g.add_argument("--model", help="default (embedded SmolLM2-135M) | hf:PATH | vllm:PATH | openai:URL[#MODEL]")
-    g.add_argument("--rm", help="reward model: explicit:PATH | implicit:POLICY,REF | judge:MODEL | oracle")
+    """Settings of the LLM policies (greedy, best-of-n, beam, search); each goes into the policy settings."""
+    g = p.add_argument_group("LLM policies (greedy, best-of-n, beam, search)")
+    g.add_argument("--model", help=f"model: {' | '.join(llm.usages())} | package.module:attribute[:ARG]")
+    g.add_argument("--rm", help=f"reward model: {' | '.join(rewards.usages())} | package.module:attribute[:ARG]")
     g.add_argument("-n", type=_positive_int, dest="n", help="best-of-n: trajectories sampled per episode")
     g.add_argument("--beam-width", type=_positive_int, help="beam: states kept per step")
     g.add_argument("--expansions", type=_positive_int, help="beam: actions sampled per kept state")

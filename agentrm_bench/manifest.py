@@ -61,12 +61,14 @@ class RunConfig:
 
 
 def build(config: RunConfig, task_versions: dict[str, str], policy_settings: dict[str, Any]) -> dict[str, Any]:
-    from . import __version__
+    from . import __version__, policies
 
     return {
         "config": config.to_json(),
         "policy_settings": policy_settings,
         "data": data_identity(config.tasks),
+        # Where the policy's code comes from (a plug-in's package and version); not compared on resume.
+        "policy_origin": policies.origin(config.policy).to_json(),
         "package_version": __version__,
         "git_commit": _git_commit(),
         "task_versions": task_versions,

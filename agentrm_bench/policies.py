@@ -2,24 +2,26 @@
 
 Reward-model-guided policies (an LLM, a reward model and a search strategy) register here too, so
 that ``agentrm-bench run --policy NAME`` reaches every one of them. A policy outside the package is
-named ``module:attribute``.
+named ``module:attribute``; an installed package adds policies through the entry-point group
+``agentrm_bench.policies``.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
 
+from .registry import Origin, Registry, UnknownPluginError
+
 if TYPE_CHECKING:
     from .episode import EpisodeRecord
 
 
-class UnknownPolicyError(ValueError):
-    pass
+class UnknownPolicyError(UnknownPluginError):
+    """A policy name that is not registered, or one that cannot be loaded."""
 
 
 class PolicyConfigError(UnknownPolicyError):
@@ -108,39 +110,42 @@ class NoopPolicy(Policy):
         return self.action
 
 
-_REGISTRY: dict[str, str | Callable[..., Policy]] = {
+BUILTIN: dict[str, str] = {
     "expert": "agentrm_bench.policies:ExpertPolicy",
     "random": "agentrm_bench.policies:RandomPolicy",
     "noop": "agentrm_bench.policies:NoopPolicy",
-    # LLM policies (DESIGN.md section 4): a model, optionally a reward model, a search strategy.
+    # LLM policies: a model, optionally a reward model, a search strategy (agentrm_bench.search).
     "greedy": "agentrm_bench.search.policy:GreedyPolicy",
     "best-of-n": "agentrm_bench.search.policy:BestOfNPolicy",
     "beam": "agentrm_bench.search.policy:BeamPolicy",
+    "search": "agentrm_bench.search.policy:StrategyPolicy",  # any registered strategy: --policy-arg strategy=NAME
 }
+REGISTRY: Registry[Callable[..., Policy]] = Registry(
+    "policy", "agentrm_bench.policies", BUILTIN, error=UnknownPolicyError
+)
 
 
 def register(name: str, factory: str | Callable[..., Policy]) -> None:
     """Add a policy: ``factory`` is a callable or a lazy ``"module:attribute"`` string."""
-    _REGISTRY[name] = factory
+    REGISTRY.register(name, factory)
 
 
 def names() -> list[str]:
-    return sorted(_REGISTRY)
+    """Every policy name: the built-in ones, registered ones and those of installed plug-ins."""
+    return REGISTRY.names()
 
 
 def resolve(name: str) -> Callable[..., Policy]:
-    """The factory of ``name`` (a registered name or ``module:attribute``)."""
-    target = _REGISTRY.get(name, name if ":" in name else None)
-    if target is None:
-        known = ", ".join(names())
-        raise UnknownPolicyError(f"unknown policy {name!r}; known policies: {known} (or module:attr)")
-    if callable(target):
-        return target
-    module_name, _, attribute = target.partition(":")
-    try:
-        return getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise UnknownPolicyError(f"policy {name!r}: cannot load {target} ({exc})") from exc
+    """The factory of ``name`` (a registered name, an entry point or ``module:attribute``)."""
+    factory = REGISTRY.load(name)
+    if not callable(factory):
+        raise UnknownPolicyError(f"policy {name!r} is a {type(factory).__name__}, not a class or factory")
+    return factory
+
+
+def origin(name: str) -> Origin:
+    """Where policy ``name`` comes from (package and version of a plug-in), loading nothing."""
+    return REGISTRY.origin(name)
 
 
 def create(name: str, **settings: Any) -> Policy:

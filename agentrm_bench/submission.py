@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, harness, report
+from . import __version__, harness, policies, report, rewards
 from . import leaderboard as board_mod
 from . import manifest as manifest_mod
 from . import tasks as task_table
@@ -28,8 +28,10 @@ from .episode import EpisodeRecord
 from .leaderboard import SubmissionError
 from .manifest import RunConfig
 from .records import RecordStore, read_records
+from .registry import UnknownPluginError
 
 RECORDS_DIR = "records"
+IDENTITY_FIELDS = ("package", "version", "weights_sha256", "parameters")
 
 
 @dataclass
@@ -98,28 +100,25 @@ def build(
     """The submission document of a checked run (validated against the schema)."""
     settings = checked.config.policy_settings
     resolved = checked.manifest.get("policy_settings", {})
-    rm_setting = str(resolved.get("rm") or settings.get("rm") or "")
-    kind = rm_kind or (rm_setting.split(":", 1)[0] if rm_setting else "none")
+    policy: dict[str, Any] = {
+        "name": checked.config.policy,
+        "settings": settings,
+        "resolved": resolved,
+        "seed": checked.config.seed,
+        "split": checked.config.split,
+        "max_turns": checked.config.max_turns,
+    }
+    if checked.manifest.get("policy_origin"):
+        policy["origin"] = checked.manifest["policy_origin"]
     document = {
         "name": name,
         "status": "submitted",
         "variant": checked.config.split
         + (f", max turns {checked.config.max_turns}" if checked.config.max_turns else ""),
         "policy_model": policy_model or str(resolved.get("model") or settings.get("model") or checked.config.policy),
-        "reward_model": {
-            "kind": kind,
-            "base_model": rm_base or (rm_setting.split(":", 1)[1] if ":" in rm_setting else None),
-            "link": rm_link,
-        },
-        "search": {"strategy": str(resolved.get("search") or checked.config.policy), "settings": resolved},
-        "policy": {
-            "name": checked.config.policy,
-            "settings": settings,
-            "resolved": resolved,
-            "seed": checked.config.seed,
-            "split": checked.config.split,
-            "max_turns": checked.config.max_turns,
-        },
+        "reward_model": reward_model_row(resolved, settings, kind=rm_kind, base_model=rm_base, link=rm_link),
+        "search": {"strategy": str(resolved.get("strategy") or checked.config.policy), "settings": resolved},
+        "policy": policy,
         "harness_version": checked.manifest.get("package_version", "unknown"),
         "task_versions": checked.manifest.get("task_versions", {}),
         "scores": checked.scores,
@@ -128,6 +127,34 @@ def build(
     }
     board_mod.validate(document, f"submission {name!r}")
     return document
+
+
+def reward_model_row(
+    resolved: dict[str, Any],
+    settings: dict[str, Any],
+    *,
+    kind: str | None = None,
+    base_model: str | None = None,
+    link: str | None = None,
+) -> dict[str, Any]:
+    """The submission's ``reward_model``: from the identity the run recorded (name, base model, size,
+    weights digest, package, version), each field overridable by hand; ``none`` for a run without one."""
+    spec = resolved.get("rm") or settings.get("rm")
+    identity = dict((resolved.get("reward_model") or {}).get("identity") or {})
+    if spec and not identity:  # a run from before reward models declared an identity: read the spec
+        name, _, argument = str(spec).partition(":")
+        try:
+            name, argument = rewards.SPECS.parse(str(spec))
+        except UnknownPluginError:
+            pass
+        identity = {"name": name, "base_model": argument or None}
+    row: dict[str, Any] = {
+        "kind": kind or identity.get("name") or "none",
+        "base_model": base_model or identity.get("base_model"),
+        "link": link,
+    }
+    row.update({key: identity[key] for key in IDENTITY_FIELDS if identity.get(key) is not None})
+    return row
 
 
 def submit(
@@ -201,6 +228,9 @@ def verify(
         seed=pinned.get("seed", 0),
         max_turns=pinned.get("max_turns"),
     )
+    mismatch = _weights_mismatch(document, config)
+    if mismatch:
+        return Verification(False, [mismatch], 0)
     with tempfile.TemporaryDirectory(prefix="agentrm-verify-") as scratch:
         harness.run(config, Path(scratch), workers=workers, show_progress=show_progress, only=sample)
         rerun = read_records(Path(scratch))
@@ -221,6 +251,19 @@ def verify(
             board_mod.submission_path(board, name), (json.dumps(document, indent=2, sort_keys=True) + "\n").encode()
         )
     return Verification(not differences, differences, len(sample))
+
+
+def _weights_mismatch(document: dict[str, Any], config: RunConfig) -> str | None:
+    """Why the reward model here is not the one submitted (other weights), or None; checked before any
+    episode is re-run, since scores of other weights would prove nothing."""
+    submitted = document.get("reward_model", {}).get("weights_sha256")
+    if not submitted:
+        return None
+    here = policies.create(config.policy, **config.policy_settings).settings()
+    found = (here.get("reward_model") or {}).get("identity", {}).get("weights_sha256")
+    if found != submitted:
+        return f"reward model weights: sha256 {submitted} submitted, {found or 'unknown'} here"
+    return None
 
 
 def _differences(before: list[EpisodeRecord], after: list[EpisodeRecord], tolerance: float) -> list[str]:

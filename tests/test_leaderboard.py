@@ -262,3 +262,33 @@ def test_ci_rechecks_every_submission_on_a_pull_request():
     assert "if: github.event_name == 'pull_request'" in job
     assert "agentrm-bench leaderboard check" in job and "leaderboard verify" in job and "--check" in job
     assert "agentrm-bench leaderboard check" in (REPO / ".ci" / "run").read_text()
+
+
+def test_any_reward_model_kind_with_its_package_and_digest_is_a_valid_row():
+    document = {
+        "name": "plug-in",
+        "status": "submitted",
+        "variant": "test",
+        "policy_model": "m",
+        "reward_model": {
+            "kind": "my-rm",
+            "base_model": "Llama-3-8B",
+            "link": None,
+            "package": "my-rm",
+            "version": "0.3.1",
+            "weights_sha256": "ab" * 32,
+            "parameters": 8_000_000_000,
+        },
+        "search": {"strategy": "best-of-n"},
+        "scores": {},
+    }
+    leaderboard.validate(document)
+    with pytest.raises(SubmissionError, match="does not match"):
+        leaderboard.validate({**document, "reward_model": {**document["reward_model"], "weights_sha256": "xyz"}})
+
+
+def test_rows_of_runs_without_a_recorded_identity_read_the_spec():
+    row = submission.reward_model_row({"rm": "explicit:/models/agentrm"}, {})
+    assert row == {"kind": "explicit", "base_model": "/models/agentrm", "link": None}
+    assert submission.reward_model_row({}, {})["kind"] == "none"
+    assert submission.reward_model_row({"rm": "judge:default"}, {}, kind="judge-8b")["kind"] == "judge-8b"

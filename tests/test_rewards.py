@@ -198,3 +198,32 @@ def test_ranking_judge_compares_the_candidates_of_one_step():
 def test_judge_mode_is_checked():
     with pytest.raises(ValueError, match="judge mode"):
         JudgeRM(ScriptedLLM(lambda m, j, s: ""), mode="vote")
+
+
+def test_explicit_rm_identity_names_its_weights_without_loading_them(tiny_rm):
+    import hashlib
+
+    from agentrm_bench.rewards import identify
+
+    rm = make_rm(f"explicit:{tiny_rm}")
+    identity = identify(f"explicit:{tiny_rm}", rm)
+    assert rm._model is None  # nothing was loaded to say which model it is
+    listing = "".join(
+        f"{hashlib.sha256(f.read_bytes()).hexdigest()}  {f.name}\n" for f in sorted(tiny_rm.glob("*.safetensors"))
+    )
+    assert identity.weights_sha256 == hashlib.sha256(listing.encode()).hexdigest()  # sha256sum's listing, hashed
+    rm.load()
+    assert identity.parameters == sum(p.numel() for p in rm._model.parameters())
+    assert (identity.name, identity.package) == ("explicit", "agentrm-bench") and identity.version
+
+
+def test_model_based_rms_identify_the_weights_they_run(tiny_lm, tiny_ref):
+    from agentrm_bench.llm.weights import folder_weights
+    from agentrm_bench.rewards import identify
+
+    judge = identify(f"judge:hf:{tiny_lm}", make_rm(f"judge:hf:{tiny_lm}"))
+    assert judge.weights_sha256 == folder_weights(tiny_lm).sha256 and judge.parameters > 0
+    same = identify(f"implicit:{tiny_lm},{tiny_lm}", make_rm(f"implicit:{tiny_lm},{tiny_lm}")).weights_sha256
+    other = identify(f"implicit:{tiny_lm},{tiny_ref}", make_rm(f"implicit:{tiny_lm},{tiny_ref}")).weights_sha256
+    assert same and other and same != other  # the reference's weights are part of the implicit RM
+    assert identify("oracle", make_rm("oracle")).weights_sha256 is None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ..policies import PolicyConfigError
+from .weights import Weights
 
 Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": str}
 T = TypeVar("T")
@@ -51,6 +52,11 @@ class LLM(ABC):
     def settings(self) -> dict[str, Any]:
         """What pins this model in a run manifest (the spec, never a secret)."""
         return {"backend": self.name}
+
+    def weights(self) -> Weights | None:
+        """Which weights this model runs (base model, parameter count, digest), when the backend can tell
+        without loading them; reward models built on an LLM report it in their identity."""
+        return None
 
     @property
     def context_length(self) -> int:

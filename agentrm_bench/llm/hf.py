@@ -18,6 +18,7 @@ from typing import Any
 from .base import LLM, Generation, LLMError, Message, MicroBatcher, ModelSpecError
 from .chat import assistant_token_positions, prompt_tokens, render
 from .kv_prefix import PrefixCache, cache_layers, make_cache
+from .weights import Weights, folder_weights
 
 
 def passive_threads() -> None:
@@ -71,10 +72,12 @@ class HFLLM(LLM):
         prepare: Callable[[], Path] | None = None,
         prefix_cache_tokens: int = 32768,
         threads: int | None = None,
+        identify: Callable[[], Weights] | None = None,
     ):
         # ``prepare`` makes the folder on first load (the embedded model converts its GGUF file then).
         self.path = Path(path) if prepare is not None else check_model_dir(path)
         self._prepare = prepare
+        self._identify = identify  # how to name the weights before ``prepare`` made the folder
         self._prefix = PrefixCache(prefix_cache_tokens) if prefix_cache_tokens > 0 else None
         self.threads = threads
         self.trust_remote_code = trust_remote_code
@@ -88,6 +91,9 @@ class HFLLM(LLM):
     # ------------------------------------------------------------------ loading
     def settings(self) -> dict[str, Any]:
         return {"backend": "hf", "model": self.label, "dtype": self.dtype_name}
+
+    def weights(self) -> Weights:
+        return self._identify() if self._identify is not None else folder_weights(self.path)
 
     def load(self) -> None:
         if self._model is not None:

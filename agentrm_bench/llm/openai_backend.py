@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .base import LLM, Generation, LLMError, Message, ModelSpecError
+from .weights import Weights
 
 
 class OpenAILLM(LLM):
@@ -64,6 +65,9 @@ class OpenAILLM(LLM):
 
     def settings(self) -> dict[str, Any]:
         return {"backend": "openai", "url": self.url, "model": self.model}
+
+    def weights(self) -> Weights:
+        return Weights(base_model=self.model)  # a server's weights are its own business: named, not hashed
 
     def _clients(self) -> tuple[list[Any], asyncio.Semaphore]:
         """The HTTP clients (one per server) of the running event loop (a client cannot outlive its loop)."""

@@ -19,6 +19,7 @@ from typing import Any
 from .base import LLM, Generation, Message, MicroBatcher, ModelSpecError
 from .chat import assistant_token_positions, prompt_tokens, render
 from .hf import check_model_dir
+from .weights import Weights, folder_weights
 
 
 @dataclass
@@ -48,6 +49,9 @@ class VLLMLLM(LLM):
 
     def settings(self) -> dict[str, Any]:
         return {"backend": "vllm", "model": f"vllm:{self.path}"}
+
+    def weights(self) -> Weights:
+        return folder_weights(self.path)
 
     @property
     def engine(self) -> Any:

@@ -1,4 +1,4 @@
-"""Reward models (DESIGN.md section 4), named by a spec string:
+"""Reward models, named by a spec string ``NAME[:ARG]``; the built-in ones are
 
 =================================  ====================================================================
 ``explicit:PATH``                  a value-head / sequence-classification model (AgentRM's explicit RM)
@@ -6,6 +6,12 @@
 ``judge:MODEL``                    an LLM-as-a-judge (MODEL is a model spec, e.g. ``judge:default``)
 ``oracle``                         the environment's own progress: an upper bound, labelled as such
 =================================  ====================================================================
+
+Any other reward model implements :class:`RewardModel` (see :mod:`.base` for the contract) and is named
+``package.module:attribute[:ARG]``, added with :func:`register`, or shipped as its own pip package through
+the entry-point group ``agentrm_bench.reward_models``. A name resolves to a provider
+(:mod:`agentrm_bench.providers`) that checks the spec without loading a model, so a bad ``--rm`` is refused
+before a run directory is written.
 
 The judge rates each trajectory alone by default; ``--policy-arg 'rm_options={"mode": "rank"}'`` makes
 it rank the candidates of a search step side by side instead.
@@ -16,59 +22,61 @@ from __future__ import annotations
 from typing import Any
 
 from ..llm.base import ModelSpecError
-from .base import RewardModel
+from ..providers import Provider, SpecRegistry
+from ..registry import Registry
+from .base import RewardModel, RewardModelIdentity
 
-KINDS = ("explicit", "implicit", "judge", "oracle")
+BUILTIN = {name: f"agentrm_bench.rewards.builtin:{name}" for name in ("explicit", "implicit", "judge", "oracle")}
+KINDS = tuple(BUILTIN)
+REGISTRY: Registry[Any] = Registry("reward model", "agentrm_bench.reward_models", BUILTIN, error=ModelSpecError)
+SPECS: SpecRegistry[RewardModel] = SpecRegistry(REGISTRY, RewardModel, "reward model", ModelSpecError)
+
+
+def register(name: str, target: str | Provider[RewardModel] | type[RewardModel] | RewardModel) -> None:
+    """Add a reward model under ``name``: a provider, a class, a built object or a lazy ``"module:attr"``."""
+    REGISTRY.register(name, target)
+
+
+def names() -> list[str]:
+    """Every reward-model name: built-in, registered and from installed plug-ins."""
+    return REGISTRY.names()
+
+
+def usages() -> list[str]:
+    """How each known reward model is named (``explicit:PATH``, ...), for help texts and error messages."""
+    return SPECS.usages()
 
 
 def check_spec(spec: str) -> None:
-    """Validate ``spec`` without loading a model."""
-    from ..llm import check_spec as check_model
-    from ..llm.hf import check_model_dir
-    from .implicit import _as_spec
-
-    kind, _, rest = spec.partition(":")
-    if kind not in KINDS:
-        raise ModelSpecError(
-            f"unknown reward model {spec!r}: use explicit:PATH, implicit:POLICY,REF, judge:MODEL or oracle"
-        )
-    if kind == "oracle":
-        if rest:
-            raise ModelSpecError("the oracle reward model takes no argument")
-    elif kind == "explicit":
-        if not rest:
-            raise ModelSpecError("explicit: needs the path of a reward-model folder")
-        check_model_dir(rest)
-    elif kind == "implicit":
-        parts = [p for p in rest.split(",") if p]
-        if len(parts) != 2:
-            raise ModelSpecError(f"implicit: takes POLICY,REF (two model specs), got {rest!r}")
-        for part in parts:
-            check_model(_as_spec(part))
-    else:
-        check_model(rest or "default")
+    """Validate ``spec`` without loading a model (a plug-in's module is imported, its weights are not)."""
+    SPECS.check(spec)
 
 
 def make_rm(spec: str, **options: Any) -> RewardModel:
     """The reward model named by ``spec``; ``options`` go to its constructor."""
-    check_spec(spec)
-    kind, _, rest = spec.partition(":")
-    if kind == "oracle":
-        from .oracle import OracleRM
-
-        return OracleRM()
-    if kind == "explicit":
-        from .explicit import ExplicitRM
-
-        return ExplicitRM(rest, **options)
-    if kind == "implicit":
-        from .implicit import ImplicitRM
-
-        policy, reference = (p for p in rest.split(",") if p)
-        return ImplicitRM(policy, reference, **options)
-    from .judge import JudgeRM
-
-    return JudgeRM(rest or "default", **options)
+    return SPECS.make(spec, **options)
 
 
-__all__ = ["KINDS", "RewardModel", "check_spec", "make_rm"]
+def kind_of(spec: str) -> str:
+    """The registered name (or ``module:attribute``) a spec names: ``judge`` for ``judge:hf:/m``."""
+    return SPECS.parse(spec)[0]
+
+
+def identify(spec: str, rm: RewardModel) -> RewardModelIdentity:
+    """``rm``'s identity, with the package and version it was loaded from where it does not say them."""
+    origin = SPECS.origin(spec)
+    return rm.identity().with_origin(origin.package, origin.version)
+
+
+__all__ = [
+    "KINDS",
+    "RewardModel",
+    "RewardModelIdentity",
+    "check_spec",
+    "identify",
+    "kind_of",
+    "make_rm",
+    "names",
+    "register",
+    "usages",
+]

@@ -15,9 +15,10 @@ from typing import Any
 from ..llm.base import Message, MicroBatcher
 from ..llm.chat import render
 from ..llm.hf import check_model_dir, passive_threads
+from ..llm.weights import folder_weights
 from ..prompts.trajectory import Trajectory
 from .agentrm_format import conversations
-from .base import RewardModel
+from .base import RewardModel, RewardModelIdentity
 
 
 class ExplicitRM(RewardModel):
@@ -44,6 +45,9 @@ class ExplicitRM(RewardModel):
 
     def settings(self) -> dict[str, Any]:
         return {"kind": "explicit", "model": str(self.path), "template": self.template, "variant": self.variant}
+
+    def identity(self) -> RewardModelIdentity:
+        return RewardModelIdentity.of(self.kind, folder_weights(self.path))
 
     def load(self) -> None:
         if self._model is not None:

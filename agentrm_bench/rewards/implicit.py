@@ -16,9 +16,10 @@ from typing import Any
 
 from ..llm import make_llm
 from ..llm.base import LLM, Message, ModelSpecError
+from ..llm.weights import combined
 from ..prompts.react import ReActPrompter, format_step, task_message
 from ..prompts.trajectory import Trajectory
-from .base import RewardModel
+from .base import RewardModel, RewardModelIdentity
 
 
 class ImplicitRM(RewardModel):
@@ -27,8 +28,8 @@ class ImplicitRM(RewardModel):
     def __init__(self, policy: str | LLM, reference: str | LLM, *, beta: float = 1.0, aggregate: str = "sum"):
         if aggregate not in ("sum", "last"):
             raise ModelSpecError(f"implicit RM aggregate must be 'sum' or 'last', got {aggregate!r}")
-        self.policy = make_llm(_as_spec(policy)) if isinstance(policy, str) else policy
-        self.reference = make_llm(_as_spec(reference)) if isinstance(reference, str) else reference
+        self.policy = make_llm(as_model_spec(policy)) if isinstance(policy, str) else policy
+        self.reference = make_llm(as_model_spec(reference)) if isinstance(reference, str) else reference
         for model in (self.policy, self.reference):
             if not model.supports_logprobs:
                 raise ModelSpecError(f"the implicit RM needs log-probabilities, which {model.name} models do not give")
@@ -44,6 +45,14 @@ class ImplicitRM(RewardModel):
             "beta": self.beta,
             "aggregate": self.aggregate,
         }
+
+    def identity(self) -> RewardModelIdentity:
+        """The policy's base model and size; the digest covers both the policy's and the reference's weights."""
+        mine, theirs = self.policy.weights(), self.reference.weights()
+        if mine is None:
+            return RewardModelIdentity(self.kind)
+        digest = combined(mine.sha256, theirs.sha256 if theirs else None)
+        return RewardModelIdentity(self.kind, mine.base_model, mine.parameters, digest)
 
     def conversation(self, trajectory: Trajectory) -> list[Message]:
         prompter = self._prompters.setdefault(trajectory.task, ReActPrompter(trajectory.task))
@@ -69,6 +78,6 @@ class ImplicitRM(RewardModel):
         return scores
 
 
-def _as_spec(text: str) -> str:
+def as_model_spec(text: str) -> str:
     """A bare path means an hf: model."""
     return text if text.startswith(("hf:", "vllm:", "openai:", "default", "scripted")) else f"hf:{text}"

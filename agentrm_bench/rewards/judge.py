@@ -22,7 +22,7 @@ from ..llm import make_llm
 from ..llm.base import LLM, Message
 from ..prompts.react import format_step, task_message
 from ..prompts.trajectory import Trajectory
-from .base import RewardModel
+from .base import RewardModel, RewardModelIdentity
 
 JUDGE_INSTRUCTION = (
     "You are grading an agent that acts in a text environment. Read the task and what the agent has done "
@@ -66,6 +66,9 @@ class JudgeRM(RewardModel):
 
     def settings(self) -> dict[str, Any]:
         return {"kind": "judge", "model": self.llm.settings(), "mode": self.mode, "scale": "0-10", "neutral": NEUTRAL}
+
+    def identity(self) -> RewardModelIdentity:
+        return RewardModelIdentity.of(self.kind, self.llm.weights())
 
     @staticmethod
     def conversation(trajectory: Trajectory) -> list[Message]:

@@ -1,9 +1,11 @@
-"""The registered LLM policies: ``greedy``, ``best-of-n``, ``beam`` -- a model, a reward model, a search.
+"""The registered LLM policies: ``greedy``, ``best-of-n``, ``beam`` and ``search`` -- a model, a reward
+model, a search strategy.
 
 A policy is a pinned combination: every setting that changes what it does (model and reward-model
-specs, N, beam width and expansions, temperature, token limit, prompt form) is in :meth:`settings`,
-which goes into the run manifest, so a leaderboard row can be re-run exactly. Specs are checked when
-the policy is created (before a run directory is written); models load on first use, in the process
+specs, the strategy and its settings, temperature, token limit, prompt form) is in :meth:`settings`,
+which goes into the run manifest together with the reward model's identity (name, base model, size,
+weights digest, package and version), so a leaderboard row can be re-run exactly. Specs are checked
+when the policy is created (before a run directory is written); models load on first use, in the process
 that plays the episodes.
 """
 
@@ -11,14 +13,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .. import rewards
+from ..llm import SPECS as llm_specs
 from ..llm import check_spec, make_llm
 from ..llm.base import LLM, ModelSpecError, run_sync
 from ..policies import Policy
 from ..prompts.react import ReActPrompter
-from ..rewards import check_spec as check_rm
-from ..rewards import make_rm
 from ..rewards.base import RewardModel
-from . import strategies
+from . import strategy as strategy_registry
 from .run import EpisodeRun, Sampling
 
 if TYPE_CHECKING:
@@ -32,33 +34,36 @@ EMBEDDED_MAX_TOKENS = 64
 
 
 class SearchPolicy(Policy):
-    """Shared machinery; the subclasses fix the strategy and its defaults."""
+    """Shared machinery: an LLM proposes, a search strategy (from the strategy registry) decides, an
+    optional reward model scores. Settings the policy does not know go to the strategy's constructor."""
 
-    strategy = "greedy"
+    strategy = "greedy"  # the strategy's registry name; the subclasses fix it
     in_process = True
     in_flight = 8
-    needs_rm = False
 
     def __init__(
         self,
         model: str | None = None,
         rm: str | None = None,
-        temperature: float = 0.0,
+        temperature: float | None = None,
         max_tokens: int | None = None,
         show_actions: bool = False,
         example: bool = True,
         rm_options: dict[str, Any] | None = None,
         model_options: dict[str, Any] | None = None,
+        **strategy_settings: Any,
     ):
-        check_spec(model)
-        if rm is not None:
-            check_rm(rm)
-        elif self.needs_rm:
-            raise ModelSpecError(
-                f"{self.strategy} needs a reward model: --rm explicit:PATH | implicit:POLICY,REF | judge:MODEL | oracle"
-            )
+        self.search_strategy = strategy_registry.create(self.strategy, **strategy_settings)
+        if temperature is None:
+            temperature = self.search_strategy.default_temperature
         if not isinstance(temperature, int | float) or temperature < 0:
             raise ModelSpecError(f"temperature must be a number >= 0, got {temperature!r}")
+        self.search_strategy.check(temperature)
+        check_spec(model)
+        if rm is not None:
+            rewards.check_spec(rm)
+        elif self.search_strategy.needs_rm:
+            raise ModelSpecError(f"{self.strategy} needs a reward model: --rm {' | '.join(rewards.usages())}")
         if max_tokens is None:  # a reply is two short lines; the small embedded model rambles if let
             max_tokens = EMBEDDED_MAX_TOKENS if model in (None, "default") else DEFAULT_MAX_TOKENS
         if not isinstance(max_tokens, int) or max_tokens < 1:
@@ -77,7 +82,7 @@ class SearchPolicy(Policy):
 
     # ------------------------------------------------------------------ settings
     def strategy_settings(self) -> dict[str, Any]:
-        return {}
+        return self.search_strategy.settings()
 
     def settings(self) -> dict[str, Any]:
         settings: dict[str, Any] = {
@@ -93,9 +98,30 @@ class SearchPolicy(Policy):
             settings["rm_options"] = self.rm_options
         if self.model_options:
             settings["model_options"] = self.model_options
-        if self.rm_spec == "oracle":
-            settings["upper_bound"] = True  # guided by the environment's own progress: not a fair score
+        plugins = self.plugin_origins()
+        if plugins:
+            settings["plugins"] = plugins
+        if self.rm_spec is not None and self.rm is not None:
+            # Which reward model exactly (its weights digest, package and version): a resume with other
+            # weights is refused, and a submission shows and a verifier checks them.
+            settings["reward_model"] = {
+                "identity": rewards.identify(self.rm_spec, self.rm).to_json(),
+                "settings": self.rm.settings(),
+            }
+            if self.rm.upper_bound:
+                settings["upper_bound"] = True  # guided by the environment's own progress: not a fair score
         return settings
+
+    def plugin_origins(self) -> dict[str, Any]:
+        """Package and version of a strategy or model backend that is not built in (the reward model's
+        are in its identity); empty for built-ins, so their settings stay as they were."""
+        found: dict[str, Any] = {}
+        if self.strategy not in strategy_registry.BUILTIN:
+            found["strategy"] = strategy_registry.REGISTRY.origin(self.strategy).to_json()
+        backend = llm_specs.parse(self.model_spec)[0]
+        if backend not in llm_specs.registry.builtin_names():
+            found["model"] = llm_specs.origin(self.model_spec).to_json()
+        return found
 
     # ------------------------------------------------------------------ lazily built parts
     @property
@@ -107,7 +133,7 @@ class SearchPolicy(Policy):
     @property
     def rm(self) -> RewardModel | None:
         if self._rm is None and self.rm_spec is not None:
-            self._rm = make_rm(self.rm_spec, **self.rm_options)
+            self._rm = rewards.make_rm(self.rm_spec, **self.rm_options)
         return self._rm
 
     def prompter(self, task: str) -> ReActPrompter:
@@ -146,7 +172,7 @@ class SearchPolicy(Policy):
         run.fill(record, node, search)
 
     async def search(self, run: EpisodeRun) -> tuple[Any, dict[str, Any]]:
-        return await strategies.greedy(run, self.temperature)
+        return await self.search_strategy.search(run, self.temperature)
 
 
 class GreedyPolicy(SearchPolicy):
@@ -156,42 +182,23 @@ class GreedyPolicy(SearchPolicy):
 
 
 class BestOfNPolicy(SearchPolicy):
-    """N sampled trajectories, the reward model picks one (only its outcome counts)."""
+    """N sampled trajectories (``n``, default 5), the reward model picks one (only its outcome counts)."""
 
     strategy = "best-of-n"
-    needs_rm = True
-
-    def __init__(self, n: int = 5, temperature: float = 0.7, **options: Any):
-        if not isinstance(n, int) or n < 1:
-            raise ModelSpecError(f"n must be a positive integer, got {n!r}")
-        if n > 1 and temperature == 0:
-            raise ModelSpecError("best-of-n with n > 1 needs a temperature above 0 (else the N samples are equal)")
-        super().__init__(temperature=temperature, **options)
-        self.n = n
-
-    def strategy_settings(self) -> dict[str, Any]:
-        return {"n": self.n}
-
-    async def search(self, run: EpisodeRun) -> tuple[Any, dict[str, Any]]:
-        return await strategies.best_of_n(run, self.n, self.temperature)
 
 
 class BeamPolicy(SearchPolicy):
-    """Step-level beam search: W beams, K sampled expansions each, scored by the reward model."""
+    """Step-level beam search: ``beam_width`` beams, ``expansions`` sampled actions each, RM-scored."""
 
     strategy = "beam"
-    needs_rm = True
 
-    def __init__(self, beam_width: int = 2, expansions: int = 3, temperature: float = 0.7, **options: Any):
-        for name, value in (("beam_width", beam_width), ("expansions", expansions)):
-            if not isinstance(value, int) or value < 1:
-                raise ModelSpecError(f"{name} must be a positive integer, got {value!r}")
-        super().__init__(temperature=temperature, **options)
-        self.beam_width = beam_width
-        self.expansions = expansions
 
-    def strategy_settings(self) -> dict[str, Any]:
-        return {"beam_width": self.beam_width, "expansions": self.expansions}
+class StrategyPolicy(SearchPolicy):
+    """Any registered search strategy (``strategy=NAME`` or ``module:attribute``) with its settings."""
 
-    async def search(self, run: EpisodeRun) -> tuple[Any, dict[str, Any]]:
-        return await strategies.beam(run, self.beam_width, self.expansions, self.temperature)
+    def __init__(self, strategy: str | None = None, **settings: Any):
+        if not strategy:
+            known = ", ".join(strategy_registry.names())
+            raise ModelSpecError(f"the search policy needs --policy-arg strategy=NAME ({known} or module:attribute)")
+        self.strategy = strategy
+        super().__init__(**settings)

@@ -1,7 +1,8 @@
-"""The three search strategies of DESIGN.md section 4: greedy, Best-of-N, step-level beam search.
+"""The three built-in search strategies: greedy, Best-of-N, step-level beam search.
 
 Each is a coroutine over an :class:`~.run.EpisodeRun` returning the chosen node and the strategy's own
-data for the episode record (``record.extra``). Only the chosen trajectory's outcome is the episode's
+data for the episode record (``record.extra``), and a :class:`~.strategy.SearchStrategy` class that
+carries its settings (the registry's targets). Only the chosen trajectory's outcome is the episode's
 outcome; what the other candidates reached is kept for analysis (e.g. oracle@N).
 """
 
@@ -10,7 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from ..llm.base import ModelSpecError
 from .run import EpisodeRun
+from .strategy import SearchStrategy
 from .tree import Node
 
 
@@ -100,3 +103,57 @@ async def beam(run: EpisodeRun, width: int, expansions: int, temperature: float)
         "oracle_progress": max(reached) if reached else None,
         "oracle_success": any(b.trajectory.success for b in beams),
     }
+
+
+def _positive(name: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ModelSpecError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+class Greedy(SearchStrategy):
+    """One sample per step; temperature 0 (greedy decoding) unless set."""
+
+    name = "greedy"
+
+    async def search(self, run: EpisodeRun, temperature: float) -> tuple[Node, dict[str, Any]]:
+        return await greedy(run, temperature)
+
+
+class BestOfN(SearchStrategy):
+    """N sampled trajectories, the reward model picks one (only its outcome counts)."""
+
+    name = "best-of-n"
+    needs_rm = True
+    default_temperature = 0.7
+
+    def __init__(self, n: int = 5):
+        self.n = _positive("n", n)
+
+    def settings(self) -> dict[str, Any]:
+        return {"n": self.n}
+
+    def check(self, temperature: float) -> None:
+        if self.n > 1 and temperature == 0:
+            raise ModelSpecError("best-of-n with n > 1 needs a temperature above 0 (else the N samples are equal)")
+
+    async def search(self, run: EpisodeRun, temperature: float) -> tuple[Node, dict[str, Any]]:
+        return await best_of_n(run, self.n, temperature)
+
+
+class Beam(SearchStrategy):
+    """Step-level beam search: W beams, K sampled expansions each, scored by the reward model."""
+
+    name = "beam"
+    needs_rm = True
+    default_temperature = 0.7
+
+    def __init__(self, beam_width: int = 2, expansions: int = 3):
+        self.beam_width = _positive("beam_width", beam_width)
+        self.expansions = _positive("expansions", expansions)
+
+    def settings(self) -> dict[str, Any]:
+        return {"beam_width": self.beam_width, "expansions": self.expansions}
+
+    async def search(self, run: EpisodeRun, temperature: float) -> tuple[Node, dict[str, Any]]:
+        return await beam(run, self.beam_width, self.expansions, temperature)
