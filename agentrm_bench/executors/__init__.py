@@ -3,26 +3,28 @@
 :func:`route` turns the run's flags (``--executor``, ``--workers``, ``--in-flight``) and the policy's own
 defaults into a :class:`Route`, one of five ways an episode runs:
 
-=================  ========  =========  ======================================  ========================================
-way                executor  workers    where the episodes are played           what is cached, and where
-=================  ========  =========  ======================================  ========================================
-``here``           local     0          this process, one after another         envs and policy in this process
-                                                                                (:mod:`.worker`), kept after the run
-``here-in-flight`` local     0          this process, E at once as coroutines   policy in this process; envs made for
-                                        (their model calls batch together)      the run, closed at its end
-``pool``           local     N >= 1     N spawned processes, one episode per    envs and policy in each worker process,
-                                        job, 2N jobs queued; a dead worker's    for the run (the pool is per run)
-                                        episodes are retried on a fresh pool
-``pool-in-flight`` local     N >= 1     N spawned processes, a chunk of E       policy in each worker process, for the
-                                        episodes per job, played as coroutines  run; envs made for each chunk
-``ray``            ray       (ignored)  Ray tasks of E episodes (1 if E is 1)   as ``here`` / ``here-in-flight``, in
-                                        in Ray workers; a failed task's         each Ray worker, which Ray keeps
-                                        episodes are retried                    across tasks and runs
-=================  ========  =========  ======================================  ========================================
+==================  ========  =========  ======================================  =======================================
+way                 executor  workers    where the episodes are played           what is cached, and where
+==================  ========  =========  ======================================  =======================================
+``here``            local     0          this process, one after another         envs and policy in this process
+                                                                                 (:mod:`.worker`), kept after the run
+``here-in-flight``  local     0          this process, E at once as coroutines   policy in this process; envs made for
+                                         (their model calls batch together)      the run, closed at its end
+``pool``            local     N >= 1     N spawned processes, one episode per    envs and policy in each worker process,
+                                         job, 2N jobs queued; a dead worker's    for the run (the pool is per run)
+                                         episodes are retried on a new pool
+``pool-in-flight``  local     N >= 1     N spawned processes, a chunk of E       policy in each worker process, for the
+                                         episodes per job, played as coroutines  run; envs made for each chunk
+                                         (a dead worker stops the run: rerun)
+``ray``             ray       (ignored)  Ray tasks of E episodes each, in Ray    as ``here`` / ``here-in-flight``, in
+                                         workers; a failed task's episodes are   each Ray worker, which Ray keeps
+                                         submitted again                         across tasks and runs
+==================  ========  =========  ======================================  =======================================
 
 E is ``in_flight``: the flag, else the policy's ``in_flight`` (1 for policies without a model). N is
 ``workers``: the flag, else 0 for a policy that runs in process (``policy.in_process``: one model in
-memory), else the number of cores. Whatever the way, every episode ends in :mod:`.worker`
+memory), else the number of cores. A lost episode is tried up to ``worker.ATTEMPTS`` times in a run; an
+episode that raises is an error record, retried by the next run. Whatever the way, every episode ends in :mod:`.worker`
 (:func:`.worker.play_episode`, :func:`.worker.play_chunk`), and only the driver writes records.
 
 Executors never import the harness; the harness calls :func:`route`, :meth:`Route.prepare` and
