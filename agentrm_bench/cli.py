@@ -14,10 +14,10 @@ from typing import Any
 
 from tabulate import tabulate
 
-from . import __version__, data, harness, leaderboard, llm, manifest, policies, report, rewards, submission
+from . import __version__, data, executors, harness, leaderboard, llm, manifest, policies, report, rewards, submission
 from . import tasks as task_table
+from .executors.ray import RayUnavailableError
 from .manifest import RunConfig
-from .ray_executor import RayUnavailableError
 from .records import read_records
 from .registry import UnknownPluginError
 from .search import strategy as strategies
@@ -98,7 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=_non_negative_int, help="worker processes (default: cores; 0 = in-process)")
     p.add_argument(
         "--executor",
-        choices=harness.EXECUTORS,
+        choices=executors.EXECUTORS,
         default="local",
         help="local: worker processes on this machine (default); ray: episodes as Ray tasks on a cluster "
         "(pip install 'agentrm-bench[ray]'; give model servers as --model openai:URL[,URL...])",

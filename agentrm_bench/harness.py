@@ -1,39 +1,31 @@
-"""Runs (policy x task x instance) episodes: worker processes, records, resume, progress bar.
+"""Runs (policy x task x instance) episodes: the plan, the manifest, records, resume, progress bar, scores.
 
-Only the driver writes to the run directory. Workers build each environment and the policy once and
-reuse them across episodes; an episode that raises becomes an error record (retried on the next run,
-never scored), because a crashing simulator says nothing about the policy.
+Only the driver writes to the run directory. Where and how the episodes are played (this process, a
+pool of worker processes, episodes in flight, Ray) is :mod:`agentrm_bench.executors`' business: the
+harness asks it for a route and consumes the records it yields. An episode that raises comes back as
+an error record (retried on the next run, never scored).
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import sys
-import traceback
-import zlib
-from collections import Counter, deque
-from collections.abc import Collection, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium as gym
-import numpy as np
 from tqdm import tqdm
 
+from . import executors, report
 from . import manifest as manifest_mod
-from . import policies, report
 from . import tasks as task_table
-from .episode import EpisodeRecord, play
+from .episode import EpisodeRecord
 from .manifest import RunConfig
 from .records import RecordStore
 
 SCORES = "scores.json"
-EXECUTORS = ("local", "ray")
-ATTEMPTS = 3  # tries per episode within one run when its worker process dies; a rerun tries again
 
 
 @dataclass
@@ -43,12 +35,6 @@ class RunSummary:
     errors: int
     skipped: int  # finished in an earlier run and not redone
     success: int
-
-
-def episode_seed(seed: int, task: str, index: int) -> int:
-    """A stable per-episode seed, so that a resumed or re-sharded run replays the same episodes."""
-    sequence = np.random.SeedSequence([seed, zlib.crc32(task.encode()), index])
-    return int(sequence.generate_state(1)[0])
 
 
 def plan(config: RunConfig) -> list[tuple[str, int]]:
@@ -85,26 +71,17 @@ def run(
     ``executor="ray"`` runs the episodes as Ray tasks (on the cluster at ``ray_address``, or a local one);
     only this process writes records either way, so resume and reports do not depend on the executor.
     After the run, ``scores.json`` holds the scores recomputed from all finished records: the run's claim,
-    which ``submit`` checks against the records.
+    which ``submit`` checks against the records. Which way the episodes run is said in one line on stderr
+    with the progress bar (see :mod:`agentrm_bench.executors` for the five ways).
     """
-    if executor not in EXECUTORS:
-        raise ValueError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     for name in config.tasks:
         ok, reason = task_table.availability(task_table.get(name))
         if not ok:
             raise task_table.TaskUnavailableError(f"{name} is not available: {reason}")
-    policy = policies.create(config.policy, **config.policy_settings)
-    _POLICIES[_policy_key(config)] = policy  # episodes played in this process reuse it
-    if workers is None and policy.in_process:
-        workers = 0
-    if in_flight is None:
-        in_flight = policy.in_flight
-    if executor == "ray":  # join the cluster before anything is written: a bad address leaves no run behind
-        from . import ray_executor
-
-        ray_executor.check_nodes(ray_executor.connect(ray_address), config)
-        for note in ray_executor.placement_notes(policy):
-            print(f"note: {note}", file=sys.stderr)
+    policy = executors.new_policy(config)  # episodes played in this process reuse it
+    route = executors.route(executor, workers, in_flight, policy)
+    for note in route.prepare(config, policy, ray_address):  # before anything is written
+        print(f"note: {note}", file=sys.stderr)
     versions = {name: task_table.get(name).version for name in config.tasks}
     manifest = manifest_mod.build(config, versions, policy.settings())
     episodes = plan(config)
@@ -120,6 +97,8 @@ def run(
     already = len(wanted & finished.keys())
     summary = RunSummary(len(episodes), already, 0, already, success)
 
+    if show_progress:
+        print(route.describe(), file=sys.stderr)
     bar = tqdm(
         total=len(episodes),
         initial=summary.finished,
@@ -128,10 +107,7 @@ def run(
         disable=not show_progress,
         dynamic_ncols=True,
     )
-    if executor == "ray":
-        records = ray_executor.execute(config, todo, in_flight)
-    else:
-        records = _execute(config, todo, workers, in_flight)
+    records = route.execute(config, todo)
     seen: set[tuple[str, int]] = set()  # an executor may retry an errored episode within the run
     errored: set[tuple[str, int]] = set()
     try:
@@ -163,134 +139,6 @@ def write_scores(out_dir: Path, records: Iterable[EpisodeRecord]) -> None:
     temporary = Path(out_dir) / (SCORES + ".tmp")
     temporary.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
     os.replace(temporary, Path(out_dir) / SCORES)
-
-
-def _execute(
-    config: RunConfig, todo: list[tuple[str, int]], workers: int | None, in_flight: int = 1
-) -> Iterator[EpisodeRecord]:
-    if not todo:
-        return
-    if workers is None:
-        workers = os.cpu_count() or 1
-    if in_flight > 1:
-        yield from _execute_in_flight(config, todo, workers, in_flight)
-        return
-    if workers == 0:
-        for task, index in todo:
-            yield _episode(config, task, index)
-        return
-    yield from _execute_in_pool(config, todo, workers)
-
-
-def _execute_in_pool(config: RunConfig, todo: list[tuple[str, int]], workers: int) -> Iterator[EpisodeRecord]:
-    """Episodes in spawned worker processes, a bounded number in flight (little is in the air on a kill).
-
-    A worker process that dies (killed, out of memory) breaks the whole pool: every episode in flight
-    then gets an error record and is queued again on a fresh pool, up to ``ATTEMPTS`` tries in this run.
-    """
-    context = multiprocessing.get_context("spawn")
-    queue = deque(todo)
-    attempts: Counter[tuple[str, int]] = Counter()
-    while queue:
-        pending: dict[Future[EpisodeRecord], tuple[str, int]] = {}
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(queue)), mp_context=context)
-        lost: list[tuple[str, int]] = []
-        try:
-            while pending or queue:
-                while queue and len(pending) < 2 * workers:
-                    key = queue.popleft()
-                    attempts[key] += 1
-                    pending[pool.submit(_episode, config, *key)] = key
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    key = pending.pop(future)
-                    try:
-                        yield future.result()
-                    except BrokenProcessPool:
-                        lost.append(key)
-                if lost:  # the pool is unusable: what is still in flight is lost with it
-                    lost.extend(pending.values())
-                    pending.clear()
-                    break
-        finally:
-            for future in pending:
-                future.cancel()
-            pool.shutdown(wait=not lost, cancel_futures=True)
-        for task, index in lost:
-            yield lost_episode(config, task, index, "a worker process died (killed or out of memory) in flight")
-        queue.extendleft(reversed([key for key in lost if attempts[key] < ATTEMPTS]))
-
-
-def lost_episode(config: RunConfig, task: str, index: int, reason: str) -> EpisodeRecord:
-    """The error record of an episode whose worker was lost: says why; retried, never scored."""
-    return EpisodeRecord(config.policy, task, index, episode_seed(config.seed, task, index), error=reason)
-
-
-def _execute_in_flight(
-    config: RunConfig, todo: list[tuple[str, int]], workers: int, in_flight: int
-) -> Iterator[EpisodeRecord]:
-    """Episodes run as concurrent coroutines: in this process, or in chunks of ``in_flight`` per worker."""
-    from .search.in_flight import run_concurrently
-
-    if workers == 0:
-        episodes = [(task, index, episode_seed(config.seed, task, index)) for task, index in todo]
-        yield from run_concurrently(_policy(config), config.policy, episodes, _new_env(config), in_flight)
-        return
-    chunks = [todo[i : i + in_flight] for i in range(0, len(todo), in_flight)]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
-        futures = [pool.submit(_chunk, config, chunk, in_flight) for chunk in chunks]
-        try:
-            for future in futures:
-                yield from future.result()
-        finally:
-            for future in futures:
-                future.cancel()
-
-
-def _chunk(config: RunConfig, chunk: list[tuple[str, int]], in_flight: int) -> list[EpisodeRecord]:
-    from .search.in_flight import play_chunk
-
-    episodes = [(task, index, episode_seed(config.seed, task, index)) for task, index in chunk]
-    return play_chunk(_policy(config), config.policy, episodes, _new_env(config), in_flight)
-
-
-def _new_env(config: RunConfig):  # noqa: ANN202 - a factory of environments of the run's split
-    return lambda task: gym.make(task_table.get(task).id, **config.env_kwargs(task))
-
-
-def _policy_key(config: RunConfig) -> str:
-    return repr((config.policy, sorted(config.policy_settings.items())))
-
-
-def _policy(config: RunConfig) -> policies.Policy:
-    key = _policy_key(config)
-    if key not in _POLICIES:
-        _POLICIES[key] = policies.create(config.policy, **config.policy_settings)
-    return _POLICIES[key]
-
-
-# Per-process caches: a worker builds each environment and the policy once.
-_ENVS: dict[tuple[str, str], gym.Env] = {}
-_POLICIES: dict[str, policies.Policy] = {}
-
-
-def _episode(config: RunConfig, task: str, index: int) -> EpisodeRecord:
-    seed = episode_seed(config.seed, task, index)
-    try:
-        key = (task, config.split)
-        if key not in _ENVS:
-            _ENVS[key] = gym.make(task_table.get(task).id, **config.env_kwargs(task))
-        return play(_policy(config), _ENVS[key], policy_name=config.policy, task=task, index=index, seed=seed)
-    except Exception:  # noqa: BLE001 - any crash is recorded and retried, never scored
-        error = traceback.format_exc(limit=8)
-        crashed = _ENVS.pop((task, config.split), None)  # a crashed simulator is rebuilt for the next episode
-        if crashed is not None:
-            try:
-                crashed.close()  # its server process or container goes now, not at garbage collection
-            except Exception:  # noqa: BLE001 - already broken; closing is best effort
-                pass
-        return EpisodeRecord(config.policy, task, index, seed, error=error)
 
 
 def summary_line(summary: RunSummary) -> str:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from agentrm_bench import cli, harness, ray_executor
+from agentrm_bench import cli, harness
+from agentrm_bench.executors import ray as ray_executor
 from agentrm_bench.manifest import RunConfig
 from agentrm_bench.records import RecordStore, read_records
 

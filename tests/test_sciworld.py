@@ -14,6 +14,7 @@ import agentrm_bench  # noqa: F401  (registers the ids)
 from agentrm_bench import data, harness
 from agentrm_bench.envs.sciworld import sets
 from agentrm_bench.envs.sciworld.env import ScienceWorldEnv, SubgoalTracker
+from agentrm_bench.executors import worker
 from agentrm_bench.manifest import RunConfig
 from agentrm_bench.policies import ExpertPolicy
 from agentrm_bench.records import RecordStore
@@ -246,9 +247,7 @@ def test_a_jvm_crash_is_an_error_record_that_a_rerun_retries(tmp_path):
         summary = harness.run(config, tmp_path / "run", workers=0, show_progress=False)
         assert (summary.finished, summary.errors, summary.success) == (2, 0, 2)
     finally:
-        for environment in harness._ENVS.values():
-            environment.close()
-        harness._ENVS.clear()
+        worker.close_envs()
 
 
 # ----------------------------------------------------------------- the gold path solves every problem (slow)

@@ -17,6 +17,7 @@ import pytest
 
 from agentrm_bench import data, harness
 from agentrm_bench import tasks as task_table
+from agentrm_bench.executors import worker
 from agentrm_bench.manifest import RunConfig
 from agentrm_bench.records import read_records
 
@@ -32,11 +33,9 @@ def pinned_indices(count: int) -> list[int]:
 
 
 def fresh_environments() -> None:
-    """Close the harness's cached in-process environments: each task starts from a new simulator, so
+    """Close the environments cached in this process: each task starts from a new simulator, so
     its outcome does not depend on what earlier tests did with it (ScienceWorld's gold paths do)."""
-    for env in harness._ENVS.values():
-        env.close()
-    harness._ENVS.clear()
+    worker.close_envs()
 
 
 def outcomes(task: str, tmp_path: Path) -> dict[str, dict]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from agentrm_bench import harness, ray_executor
+from agentrm_bench import harness
+from agentrm_bench.executors import ray as ray_executor
 from agentrm_bench.manifest import RunConfig
 
 ray = pytest.importorskip("ray")

@@ -1,10 +1,11 @@
 """``--executor ray``: a run's episodes as Ray tasks, on a cluster or on this machine.
 
 Ray schedules, places and restarts workers; we only decide what one task is. A task plays one episode
-(or, for a policy with episodes in flight, a chunk of them) in a Ray worker, which keeps its
-environments and policy between tasks (the harness's per-process caches), so sandboxes start on the
-worker that holds the episode. The task returns the record; this driver process alone writes records,
-so resume, atomic appends and reports are exactly those of a local run.
+(or, for a policy with episodes in flight, a chunk of them) in a Ray worker through
+:func:`.worker.play_chunk`; the worker keeps its environments and policy between tasks (the per-process
+caches of :mod:`.worker`), so sandboxes start on the worker that holds the episode. The task returns
+the records; this driver process alone writes them, so resume, atomic appends and reports are exactly
+those of a local run.
 
 A worker that dies mid-episode (killed, out of memory, node lost) fails its task. Ray is told not to
 re-run it behind our back (``max_retries=0``): the driver writes an error record for every episode of
@@ -20,11 +21,11 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from . import harness
-from . import tasks as task_table
-from .episode import EpisodeRecord
-from .harness import ATTEMPTS
-from .manifest import RunConfig
+from .. import tasks as task_table
+from ..episode import EpisodeRecord
+from ..manifest import RunConfig
+from . import worker
+from .worker import ATTEMPTS
 
 # The driver's settings that workers need (data folder, model cache, Docker socket, API key): a job's
 # workers on a cluster do not share the driver's environment, so they travel in the job's runtime_env.
@@ -38,14 +39,14 @@ class RayUnavailableError(RuntimeError):
 def execute(config: RunConfig, todo: list[tuple[str, int]], in_flight: int = 1) -> Iterator[EpisodeRecord]:
     """Run ``todo`` on Ray and yield records as tasks finish (error records first for a dead worker).
 
-    The harness has already joined the cluster (:func:`connect`) and checked its nodes (:func:`check_nodes`).
+    The cluster has already been joined (:func:`connect`) and its nodes checked (:func:`check_nodes`).
     """
     if not todo:
         return
     import ray
 
     size = max(1, in_flight)
-    play = ray.remote(max_retries=0)(_play_chunk)
+    play = ray.remote(max_retries=0)(worker.play_chunk)
     attempts: dict[tuple[str, int], int] = {}
     running: dict[Any, list[tuple[str, int]]] = {}
 
@@ -65,7 +66,7 @@ def execute(config: RunConfig, todo: list[tuple[str, int]], in_flight: int = 1) 
             except ray.exceptions.RayError as exc:  # the worker died or the task could not run
                 detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                 for task, index in chunk:
-                    yield harness.lost_episode(config, task, index, f"Ray task failed: {type(exc).__name__}: {detail}")
+                    yield worker.lost_episode(config, task, index, f"Ray task failed: {type(exc).__name__}: {detail}")
                 again = [key for key in chunk if attempts[key] < ATTEMPTS]
                 if again:
                     submit(again)
@@ -74,13 +75,6 @@ def execute(config: RunConfig, todo: list[tuple[str, int]], in_flight: int = 1) 
     finally:
         for ref in running:  # an interrupted run leaves nothing computing on the cluster
             ray.cancel(ref, force=True)
-
-
-def _play_chunk(config: RunConfig, chunk: list[tuple[str, int]], in_flight: int) -> list[EpisodeRecord]:
-    """One Ray task: the episodes of ``chunk`` in this worker (its caches make later tasks cheap)."""
-    if in_flight > 1:
-        return harness._chunk(config, chunk, in_flight)
-    return [harness._episode(config, task, index) for task, index in chunk]
 
 
 def connect(address: str | None = None, **init_kwargs: Any) -> Any:
@@ -176,8 +170,8 @@ def check_nodes(ray: Any, config: RunConfig) -> None:
 
 def _docker_answer() -> str:
     """Empty when this node's Docker engine answers, else why not."""
-    from .sandbox.docker_backend import docker_client
-    from .sandbox.errors import SandboxError
+    from ..sandbox.docker_backend import docker_client
+    from ..sandbox.errors import SandboxError
 
     try:
         docker_client()

@@ -3,7 +3,9 @@
 Each episode is a coroutine with its own environment; while one waits for the model, the others step
 their environments and submit their own requests, which the backend merges (one forward pass for an
 in-process model, concurrent HTTP requests for a server). Records come out as episodes finish, in
-whatever order that is; an episode that raises becomes an error record, exactly as in the harness.
+whatever order that is; an episode that raises becomes an error record, exactly as one played alone
+(:func:`.worker.play_episode`). The environments are made for the batch and closed at its end: a
+simulator is not shared between coroutines, so the process's cached environments are not used.
 """
 
 from __future__ import annotations
@@ -75,17 +77,6 @@ def run_concurrently(
             raise item
         yield item  # type: ignore[misc]
     thread.join()
-
-
-def play_chunk(
-    policy: Policy,
-    policy_name: str,
-    episodes: list[tuple[str, int, int]],
-    make_env: Callable[[str], gym.Env],
-    in_flight: int,
-) -> list[EpisodeRecord]:
-    """All records of a chunk of episodes played concurrently (for worker processes)."""
-    return list(run_concurrently(policy, policy_name, episodes, make_env, in_flight))
 
 
 def _close(env: gym.Env) -> None:
