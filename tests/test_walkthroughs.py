@@ -71,3 +71,23 @@ def test_adding_a_policy_and_a_search_strategy(tmp_path, monkeypatch, capsys, fo
         assert len(set(record.actions[:4])) == 4
     searched = read_records(tmp_path / "runs/best-of-k")
     assert len(searched) == 2 and all(r.extra == {**r.extra, "strategy": "best-of-k", "k": 2} for r in searched)
+
+
+def test_adding_a_task(tmp_path, monkeypatch, capsys):
+    from agentrm_bench import tasks
+
+    try:
+        walk("adding-a-task.md", tmp_path, monkeypatch)
+        out = capsys.readouterr().out
+        assert "| guess/Guess-v0 " in out and "yes (ready)" in out.split("guess/Guess-v0")[1].splitlines()[0]
+        expert = read_records(tmp_path / "runs/guess-expert")
+        assert len(expert) == 20 and all(r.success and r.turns <= 7 for r in expert)
+        assert not any(r.success for r in read_records(tmp_path / "runs/guess-random"))
+        assert "| guess " in out.split("held-out (headline average")[-1]
+        origin = tasks.REGISTRY.origin("guess")
+        assert (origin.source, origin.package, origin.version) == ("entry-point", "guess-task", "0.1.0")
+    finally:
+        sys.modules.pop("guess_task", None)
+        sys.modules.pop("guess_task.env", None)
+        sys.modules.pop("guess_task.prompt", None)
+        tasks.REGISTRY.refresh()
