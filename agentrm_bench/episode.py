@@ -1,7 +1,7 @@
 """One episode's record, and the loop that plays it.
 
 The record is the unit of everything downstream (resume, report, leaderboard), so its fields are
-fixed here (DESIGN.md section 5) and written as one JSON line per episode.
+fixed here (docs/architecture.md, "Record") and written as one JSON line per episode.
 """
 
 from __future__ import annotations

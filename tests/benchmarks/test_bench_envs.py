@@ -1,6 +1,6 @@
 """Speed of the environments and of the harness (pytest-benchmark; run with --benchmark-only).
 
-Targets (DESIGN / Foundation issue): a Maze step under 1 ms, a BabyAI step under 5 ms, and the
+Targets (the Foundation issue): a Maze step under 1 ms, a BabyAI step under 5 ms, and the
 harness adding under 10% per step over calling the environment directly.
 """
 
