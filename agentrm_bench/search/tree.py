@@ -2,8 +2,8 @@
 
 A :class:`Node` is a state reached by a sequence of actions: its snapshot (the environment contract in
 docs/architecture.md), the trajectory that led there, and the per-step data the episode record needs.
-:class:`Branches` steps any node: it restores the node's snapshot unless the environment already sits in that state, so a greedy
-episode never restores and a search restores only when it switches branches.
+:class:`Branches` steps any node: it restores the node's snapshot unless the environment already sits
+in that state, so a greedy episode never restores and a search restores only when it switches branches.
 """
 
 from __future__ import annotations
