@@ -20,6 +20,7 @@ from .executors.ray import RayUnavailableError
 from .manifest import RunConfig
 from .records import read_records
 from .registry import UnknownPluginError
+from .sandbox.errors import SandboxError
 from .search import strategy as strategies
 
 EXIT_USAGE = 2
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         data.DataIntegrityError,
         leaderboard.SubmissionError,
         RayUnavailableError,
+        SandboxError,
     ) as exc:
         print(f"agentrm-bench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -213,6 +215,13 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("tasks", nargs="+")
     q.add_argument("--force", action="store_true", help="download again even if present")
     q.set_defaults(handler=_cmd_data_fetch)
+
+    p = sub.add_parser("sandbox", help="the Docker sandbox's images")
+    q = p.add_subparsers(title="sandbox commands", metavar="ACTION").add_parser(
+        "build", help="build the service image, and the named tasks' own images, where absent or out of date"
+    )
+    q.add_argument("tasks", nargs="*", help="tasks with an image of their own (e.g. webshop)")
+    q.set_defaults(handler=_cmd_sandbox_build)
     return parser
 
 
@@ -381,6 +390,18 @@ def _cmd_data_fetch(args: argparse.Namespace) -> int:
     for files in chosen:
         written = data.fetch(files, force=args.force)
         print(f"{files.task}: {len(written)} file(s) fetched into {data.folder(files)}")
+    return 0
+
+
+def _cmd_sandbox_build(args: argparse.Namespace) -> int:
+    from .sandbox import docker_backend, images
+
+    wanted = []
+    for spec in (task_table.get(name) for name in args.tasks):  # every name checked before any build
+        if spec.image is None:
+            raise UsageError(f"{spec.name} has no image of its own (its service runs in the generic one)")
+        wanted.append(images.TaskImage(spec.image, (spec.extra,) if spec.extra else ()))
+    images.build(docker_backend.docker_client(), wanted, log=sys.stdout)
     return 0
 
 

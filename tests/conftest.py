@@ -64,10 +64,10 @@ def check_todo_isolation(first, second, index: int) -> None:
     """``first`` deletes a task; ``second``, reset on the same row, keeps its own state and can still win."""
     first.reset(options={"index": index})
     second.reset(options={"index": index})
-    before = second._service.inspect(second._session)
+    before = second._session_call("inspect")["state"]
     while first.expert_action().startswith("Action: get_"):
         first.step(first.expert_action())
     first.step(first.expert_action())  # the deletion
-    assert first._service.inspect(first._session) != before
-    assert second._service.inspect(second._session) == before
+    assert first._session_call("inspect")["state"] != before
+    assert second._session_call("inspect")["state"] == before
     assert expert_steps(second, index)[-1][-1]["success"]

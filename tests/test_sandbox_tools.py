@@ -4,7 +4,7 @@ The first real users of the sandbox. For one sheet row and one todo row, the tas
 episode in-process; its actions are then replayed through a sandboxed service and through a fresh
 in-process one side by side: every reply, the snapshot / restore branch and the final state must be
 equal. The service is built by ``sandbox_fixture_services:tool_operation`` (the same objects the env's
-``services()`` builds); the workbook and the todo seed come from the data root, which the Docker backend
+``service()`` builds); the workbook and the todo seed come from the data root, which the Docker backend
 mounts read-only. The sheet row, whose in-process expert run alone takes seconds, is marked slow.
 """
 
@@ -23,7 +23,7 @@ import gymnasium as gym  # noqa: E402
 
 import agentrm_bench  # noqa: E402, F401
 from agentrm_bench import sandbox  # noqa: E402
-from agentrm_bench.envs.tool_operation.service import ToolService  # noqa: E402
+from agentrm_bench.envs.tool_operation.service import OperationService  # noqa: E402
 from agentrm_bench.envs.tool_operation.sheet import SheetToolset  # noqa: E402
 from agentrm_bench.envs.tool_operation.todo import TodoToolset  # noqa: E402
 
@@ -72,7 +72,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.mark.parametrize("toolset", [pytest.param("sheet", marks=pytest.mark.slow), "todo"])
 def test_the_sandboxed_service_answers_as_in_process(backend: str, toolset: str) -> None:
     config, actions = expert_episode(ROWS[toolset])
-    reference = ToolService(TOOLSETS[toolset])
+    reference = OperationService(TOOLSETS[toolset])
     ref_session = reference.create()
     spec = "sandbox_fixture_services:tool_operation"
     with sandbox.start(spec, backend, service_kwargs={"toolset": toolset}, pythonpath=[FIXTURES], timeout=60) as box:

@@ -26,7 +26,7 @@ from agentrm_bench.envs.tool_common.protocol import (  # noqa: E402
 )
 from agentrm_bench.envs.tool_operation import env as top  # noqa: E402
 from agentrm_bench.envs.tool_operation import rows as tools_rows  # noqa: E402
-from agentrm_bench.envs.tool_operation.service import ToolService  # noqa: E402
+from agentrm_bench.envs.tool_operation.service import OperationService  # noqa: E402
 from agentrm_bench.envs.tool_operation.sheet import SheetToolset  # noqa: E402
 from agentrm_bench.envs.tool_operation.sheet_model import load_workbook, render  # noqa: E402
 from agentrm_bench.envs.tool_operation.todo import TodoToolset, final_state, load_seed, seed_status  # noqa: E402
@@ -63,7 +63,7 @@ def seed() -> str:
 
 @pytest.fixture
 def sheet(workbook):
-    service = ToolService(SheetToolset)
+    service = OperationService(SheetToolset)
     session = service.create()
     service.reset(session, {"workbook": workbook, "sheets": SHEET_STARTS, "open": "Sheet1"})
     return service, session
@@ -71,7 +71,7 @@ def sheet(workbook):
 
 @pytest.fixture
 def todo(seed):
-    service = ToolService(TodoToolset)
+    service = OperationService(TodoToolset)
     session = service.create()
     service.reset(session, {"seed": seed, "current_date": "2015-06-05", "current_location": "New York"})
     return service, session
@@ -155,7 +155,7 @@ def test_reference_paths_reproduce_the_targets(workbook):
 
     exact = []
     for row in tools_rows.read_jsonl(data_file("tools", "agentgym_toolusage/sheet.jsonl")):
-        service = ToolService(SheetToolset)
+        service = OperationService(SheetToolset)
         session = service.create()
         service.reset(session, {"workbook": workbook, "sheets": SHEET_STARTS, "open": sheet_name(row["goal"])})
         path = [line.split(": ", 1)[1] for line in row["subgoals"].splitlines() if line.startswith("Action ")]
@@ -262,7 +262,7 @@ def test_bad_sheet_calls_change_nothing(sheet, action):
 
 
 def test_no_sheet_open_and_deleted_sheet(workbook):
-    service = ToolService(SheetToolset)
+    service = OperationService(SheetToolset)
     session = service.create()
     service.reset(session, {"workbook": workbook, "sheets": SHEET_STARTS})
     assert service.step(session, act("get_all_values"))["status"] == "failed"
@@ -319,7 +319,7 @@ def test_sheet_episodes_do_not_touch_the_shared_workbook(workbook):
     other = gym.make(ENV_ID).unwrapped
     other.reset(options={"index": 0})
     assert load_workbook(workbook)["Sheet1"].all_values() == template
-    assert other._service.inspect(other._session) == template
+    assert other._session_call("inspect")["state"] == template
 
 
 # --------------------------------------------------------------------------------- service API, snapshots, fuzz

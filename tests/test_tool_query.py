@@ -28,7 +28,7 @@ from agentrm_bench import data, tasks  # noqa: E402
 from agentrm_bench.env import EPISODE_OVER  # noqa: E402
 from agentrm_bench.envs.tool_query import expert as toolq_expert  # noqa: E402
 from agentrm_bench.envs.tool_query import rows as toolq_data  # noqa: E402
-from agentrm_bench.envs.tool_query.academia import AcademiaBox, UnsafePickleError, load_graph, load_pickle  # noqa: E402
+from agentrm_bench.envs.tool_query.academia import AcademiaToolset, UnsafePickleError, load_graph, load_pickle  # noqa: E402
 from agentrm_bench.envs.tool_query.cassette import (  # noqa: E402
     Cassette,
     HttpResponse,
@@ -38,9 +38,9 @@ from agentrm_bench.envs.tool_query.cassette import (  # noqa: E402
     ToolBackendError,
 )
 from agentrm_bench.envs.tool_query.env import ToolQueryEnv, data_availability  # noqa: E402
-from agentrm_bench.envs.tool_query.movie import MovieBox  # noqa: E402
-from agentrm_bench.envs.tool_query.service import ToolService  # noqa: E402
-from agentrm_bench.envs.tool_query.weather import WeatherBox, air_quality_level, is_same_location  # noqa: E402
+from agentrm_bench.envs.tool_query.movie import MovieToolset  # noqa: E402
+from agentrm_bench.envs.tool_query.service import QueryService  # noqa: E402
+from agentrm_bench.envs.tool_query.weather import WeatherToolset, air_quality_level, is_same_location  # noqa: E402
 
 from .conftest import data_file  # noqa: E402
 from .test_contract import fuzz_actions  # noqa: E402
@@ -326,9 +326,9 @@ def test_instance_ids_follow_the_documented_rule():
 
 def test_reference_paths_are_well_formed_for_the_real_rows(graph_dir):
     tool_tables = {
-        "academia": AcademiaBox(load_graph(graph_dir)).tools(),
-        "weather": WeatherBox(RecordedTransport(Cassette(Path("x"), "weather")), "2023-01-01", "X").tools(),
-        "movie": MovieBox(RecordedTransport(Cassette(Path("x"), "movie"))).tools(),
+        "academia": AcademiaToolset(load_graph(graph_dir)).tools(),
+        "weather": WeatherToolset(RecordedTransport(Cassette(Path("x"), "weather")), "2023-01-01", "X").tools(),
+        "movie": MovieToolset(RecordedTransport(Cassette(Path("x"), "movie"))).tools(),
     }
     for toolset, row_id in toolq_data.instances():
         row = toolq_data.read_rows(data_file("tools", toolq_data.ROW_FILES[toolset]))[row_id]
@@ -396,14 +396,14 @@ def test_partial_progress_and_failed_call_records(make_env):
     act(env, "loadAuthorNet")
     _, info, _ = act(env, "neighbourCheck", graph="AuthorNet", node="Ada Quill")
     assert info["progress"] == 0.5
-    session = env._service.session(env._session)
+    session = env._service.service.session(env._session)
     assert (
         session.path[0]["subgoal"] == "Calling neighbourCheck with {'graph': 'AuthorNet', 'node': 'Ada Quill'} failed"
     )
 
 
 def test_weather_fifty_km_rule():
-    box = WeatherBox(RecordedTransport(Cassette(Path("x"), "weather")), "2023-01-01", "X")
+    box = WeatherToolset(RecordedTransport(Cassette(Path("x"), "weather")), "2023-01-01", "X")
     truth = {"latitude": 10.6, "longitude": 20.3, "daily": {"rain_sum": [1.0]}}
     assert box.matches(truth, {"latitude": 10.5, "longitude": 20.25, "daily": {"rain_sum": [1.0]}})
     assert not box.matches(truth, {"latitude": 11.5, "longitude": 20.25, "daily": {"rain_sum": [1.0]}})
@@ -435,7 +435,7 @@ def test_weather_date_rules_and_cleaning(make_env):
     assert obs == "{'results': [{'name': 'Fixtureville', 'latitude': 10.5, 'longitude': 20.25, 'country_code': 'XF'}]}"
     obs, *_ = act(env, "get_historical_temp", **span, start_date="2023-03-09", end_date="2023-03-09")
     assert "'temperature_2m_mean': [11.3]" in obs and "generationtime_ms" not in obs and "elevation" not in obs
-    session = env._service.session(env._session)
+    session = env._service.service.session(env._session)
     assert session.path[-1]["subgoal"]["daily"] == {"time": ["2023-03-09"]}  # arrays stripped for matching only
     obs, *_ = act(env, "get_elevation", latitude=10.7, longitude=20.4)
     assert obs == "{'elevation': [455.0]}"
@@ -448,7 +448,7 @@ def test_movie_tools_on_the_fixture_cassette(make_env):
     assert obs == "ERROR | IndexError(list index out of range)"
     obs, info, _ = act(env, "get_movie_details", movie_id=404404)
     assert obs == '{"success":false,"status_code":34}' and info["valid_action"]
-    session = env._service.session(env._session)
+    session = env._service.service.session(env._session)
     assert session.path[-1]["subgoal"] == "Calling get_movie_details with {'movie_id': 404404} failed"
     obs, *_ = act(env, "get_movie_crew", movie_id="900001")  # the id as text asks the same URL
     assert obs.startswith("{'crew': [{'id': 800001, 'name': 'Rosa Mockwell', 'job': 'Director'}")
@@ -457,7 +457,7 @@ def test_movie_tools_on_the_fixture_cassette(make_env):
 
 
 def test_academia_tool_failures(graph_dir):
-    box = AcademiaBox(load_graph(graph_dir))
+    box = AcademiaToolset(load_graph(graph_dir))
     tools = box.tools()
     assert tools["paperNodeCheck"].run(node="Graph Sketches Revisited") == (False, "Please load the PaperNet first.")
     box.load_paper_net()
@@ -551,7 +551,7 @@ def test_live_transport_sends_the_real_request_and_hides_the_key(monkeypatch):
         return Answer()
 
     monkeypatch.setattr(requests, "get", fake_get)
-    box = MovieBox(LiveTransport(), {"Authorization": "Bearer k-123"})
+    box = MovieToolset(LiveTransport(), {"Authorization": "Bearer k-123"})
     assert box.search_person("Nobody") == (True, [])
     assert seen["url"] == "https://api.themoviedb.org/3/search/person" and seen["timeout"] == 30.0
     assert seen["params"] == {"query": "Nobody", "include_adult": "false", "language": "en-US", "page": "1"}
@@ -576,7 +576,7 @@ def test_live_movie_backend_needs_the_key(graph_dir, monkeypatch):
 # ---------------------------------------------------------------------------------------------- the service protocol
 def test_service_speaks_json_and_sessions_are_isolated(graph_dir):
     rows = toolq_data.read_rows(ROWS)
-    service = ToolService(lambda row: AcademiaBox(load_graph(graph_dir)))
+    service = QueryService(lambda row: AcademiaToolset(load_graph(graph_dir)))
     wire = lambda message: json.loads(json.dumps(service.handle(json.loads(json.dumps(message)))))  # noqa: E731
     first = wire({"op": "create", "row": rows[1005].to_json()})["session"]
     second = wire({"op": "create", "row": rows[1005].to_json()})["session"]

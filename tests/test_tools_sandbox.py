@@ -23,7 +23,7 @@ pytest.importorskip("geopy")
 
 import agentrm_bench  # noqa: E402, F401
 from agentrm_bench import data, sandbox  # noqa: E402
-from agentrm_bench.envs.tool_common import remote as tools_remote  # noqa: E402
+from agentrm_bench.envs import service_pool  # noqa: E402
 from agentrm_bench.envs.tool_common import wire  # noqa: E402
 from agentrm_bench.envs.tool_common.protocol import RegexLiteral  # noqa: E402
 from agentrm_bench.envs.tool_operation import rows as tools_rows  # noqa: E402
@@ -55,7 +55,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def fresh_pool(monkeypatch):
     """An empty server pool, so this test's envs are the only users of the servers they start."""
-    monkeypatch.setattr(tools_remote, "_POOL", {})
+    monkeypatch.setattr(service_pool, "_POOL", {})
 
 
 # ------------------------------------------------------------------------------------ same episodes as in-process
@@ -67,8 +67,8 @@ def test_tool_operation_expert_episodes_match_in_process(backend, index):
         steps = expert_steps(env, index)
         assert steps == expert_steps(reference, index)
         assert steps[-1][-1]["success"]
-        assert isinstance(env._service, tools_remote.RemoteToolService)
-        assert env._service.box.backend.name == backend
+        assert isinstance(env._service, sandbox.Sandbox)
+        assert env._service.backend.name == backend
     finally:
         env.close()
         reference.close()
@@ -85,7 +85,7 @@ def test_tool_query_expert_episodes_match_in_process(backend, graph_dir):  # noq
             assert steps[-1][-1]["success"] and env.call_log() == reference.call_log()
             toolsets.add(env.toolset)
         assert toolsets == {"academia", "weather", "movie"}
-        assert env._service.box.backend.name == backend
+        assert env._service.backend.name == backend
     finally:
         env.close()
         reference.close()
@@ -111,7 +111,7 @@ def test_a_killed_server_is_a_clear_error_and_the_next_episode_restarts_it(fresh
     try:
         env.reset(options={"index": 20})
         env.step(env.expert_action())
-        box = env._service.box
+        box = env._service
         pid = box.info["pid"]
         box.backend.kill()
         assert wait_until(lambda: not pid_running(pid), 5.0)
@@ -127,11 +127,11 @@ def test_a_killed_server_is_a_clear_error_and_the_next_episode_restarts_it(fresh
 
 def test_a_hung_server_times_out_instead_of_hanging(fresh_pool, monkeypatch):
     need_data()
-    monkeypatch.setattr(tools_remote, "CALL_TIMEOUT", 1.0)
+    monkeypatch.setattr(ToolOperationEnv, "call_timeout", 1.0)
     env = ToolOperationEnv()
     try:
         env.reset(options={"index": 20})
-        box = env._service.box
+        box = env._service
         import os
         import signal
 
@@ -147,8 +147,8 @@ def test_close_releases_the_server_when_its_last_env_closes(fresh_pool, graph_di
     first, second = ToolOperationEnv(), ToolOperationEnv()
     first.reset(options={"index": 20})
     second.reset(options={"index": 21})
-    box = first._service.box
-    assert second._service.box is box  # one server for the process's todo episodes
+    box = first._service
+    assert second._service is box  # one server for the process's todo episodes
     pid = box.info["pid"]
     first.close()
     assert box.alive and second.step(second.expert_action())[-1]["valid_action"]
@@ -158,7 +158,7 @@ def test_close_releases_the_server_when_its_last_env_closes(fresh_pool, graph_di
 
     query = ToolQueryEnv(rows=ROWS, academia_dir=graph_dir, cassette_dir=CASSETTES, allow_synthetic=True)
     query.reset(options={"index": 0})
-    query_box = query._service.box
+    query_box = query._service
     query.close()
     assert query_box.closed
 
@@ -168,7 +168,7 @@ def test_two_todo_envs_on_one_server_never_share_state(fresh_pool):
     first, second = ToolOperationEnv(), ToolOperationEnv()
     try:
         check_todo_isolation(first, second, todo_isolation_index())
-        assert first._service.box is second._service.box and first._session != second._session  # one server
+        assert first._service is second._service and first._session != second._session  # one server
     finally:
         first.close()
         second.close()

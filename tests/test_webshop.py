@@ -185,7 +185,7 @@ def test_search_results_have_at_most_50_products_and_stop_words_find_nothing(mak
     env.reset(options={"index": 3})
     obs, *_ = env.step("search[the of and]")
     assert "Page 1 (Total results: 0) [SEP] Next >" in obs and "B0" not in obs.split("Total results")[1]
-    service = env._shop.service
+    service = env._service.service
     assert len(service.index.search("men's shoes mug tea hair microphone usb", k=50)) == 33
     assert len(service.index.search("shoes mug tea hair microphone", k=10)) == 10
 
@@ -222,7 +222,7 @@ def test_reward_matches_a_hand_computed_case():
 
 def test_two_sessions_on_the_same_goal_never_see_each_others_clicks(make):
     env = make()
-    service = env._shop.service
+    service = env._service.service
     a = service.create("test", 5)["session"]
     b = service.create("test", 5)["session"]
     service.step(a, "search[coffee mugs]")
@@ -239,8 +239,13 @@ def test_two_sessions_on_the_same_goal_never_see_each_others_clicks(make):
 
 
 def test_service_errors_are_replies_not_crashes(make):
-    service = make()._shop.service
-    assert service.handle({"op": "teleport"}) == {"ok": False, "error": "unknown op 'teleport'"}
+    service = make()._service.service
+    assert service.handle({"op": "teleport"}) == {
+        "ok": False,
+        "error": "UnknownOp: unknown op 'teleport'; the webshop service has close, create, info, reset, restore, "
+        "snapshot, step",
+        "error_type": "UnknownOp",
+    }
     assert "index must be an int" in service.handle({"op": "create", "split": "test", "index": 99})["error"]
     assert "no split" in service.handle({"op": "create", "split": "train", "index": 0})["error"]
     session = service.create("test", 0)["session"]
@@ -409,7 +414,7 @@ def test_real_small_catalogue_when_present(tmp_path):
     data_file("webshop", webshop_catalogue.SMALL_FILES["products"])
     data_file("webshop", webshop_catalogue.SMALL_FILES["instructions"])
     env = WebShopEnv(sandbox=None, index_cache=tmp_path)
-    service = env._shop.service
+    service = env._service.service
     goals = len(service.catalogue.goals)
     assert len(service.catalogue.products) == 1000 and env.num_instances == 500
     assert WebShopEnv(sandbox=None, split="dev", index_cache=tmp_path).num_instances == min(1000, goals - 500)

@@ -39,7 +39,8 @@ def test_sandboxed_episodes_match_in_process(backend, index_dir):
     env = make(backend, index_dir)
     reference = make(None, index_dir)
     try:
-        assert isinstance(env._shop, sandbox.Sandbox) and env._shop.backend.name == backend
+        box = env._service
+        assert isinstance(box, sandbox.Sandbox) and box.backend.name == backend
         for index in (0, 26, 10):
             assert expert_steps(env, index) == expert_steps(reference, index)
         env.reset(options={"index": 29})
@@ -50,7 +51,7 @@ def test_sandboxed_episodes_match_in_process(backend, index_dir):
         assert [env.step(a) for a in ("click[B0MUG00004]", "click[speckled white]")] == first
     finally:
         env.close()
-    assert env._shop.closed
+    assert box.closed
 
 
 def test_a_killed_server_is_an_error_and_the_next_episode_restarts_it(backend, index_dir):
@@ -58,13 +59,13 @@ def test_a_killed_server_is_an_error_and_the_next_episode_restarts_it(backend, i
     try:
         env.reset(options={"index": 1})
         env.step("search[running shoes]")
-        pid = env._shop.info.get("pid")
-        env._shop.backend.kill()
+        pid = env._service.info.get("pid")
+        env._service.backend.kill()
         if backend == "local" and pid:
             assert wait_until(lambda: not pid_running(pid), 5.0)
         with pytest.raises(sandbox.SandboxError):
             env.step("click[Next >]")
         steps = expert_steps(env, 1)  # reset -> create restarts the server
-        assert steps[-1][-1]["success"] and env._shop.restarts == 1
+        assert steps[-1][-1]["success"] and env._service.restarts == 1
     finally:
         env.close()

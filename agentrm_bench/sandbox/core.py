@@ -17,9 +17,10 @@ import threading
 import time
 import weakref
 from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from . import cleanup
+from .backend import BACKENDS, Backend, Launch
 from .errors import (
     SandboxCrashed,
     SandboxError,
@@ -29,23 +30,6 @@ from .errors import (
     SandboxTimeout,
 )
 from .protocol import CALL_PATH, HEALTH_PATH, BadReply, Client, Disconnected, TimedOut, check_spec, encode
-
-BACKENDS = ("local", "docker")
-
-
-class Backend(Protocol):
-    """What a backend provides: start, stop and inspect one server listening on ``socket_path``."""
-
-    name: str
-    socket_path: str
-
-    def launch(self) -> None: ...
-    def alive(self) -> bool: ...
-    def describe_exit(self) -> str: ...
-    def wait_exit(self, seconds: float) -> bool: ...
-    def kill(self) -> None: ...
-    def stop(self) -> None: ...
-    def destroy(self) -> None: ...
 
 
 class Sandbox:
@@ -214,7 +198,7 @@ def start(
     *,
     service_kwargs: dict[str, Any] | None = None,
     timeout: float = 30.0,
-    image: str | None = None,
+    image: Any = None,
     start_timeout: float = 120.0,
     pythonpath: Iterable[str | os.PathLike[str]] = (),
     mounts: Iterable[str | os.PathLike[str]] = (),
@@ -224,35 +208,31 @@ def start(
     """Start ``service`` (a ``"module:callable"`` factory spec) behind the protocol; return when healthy.
 
     ``service_kwargs`` (JSON) go to the factory. ``timeout`` bounds every call, ``start_timeout`` the
-    start-up and health check. ``pythonpath``: extra import roots for the server (mounted read-only in
-    Docker). Docker only: ``image`` -- None for the generic service image, a task's short name (e.g.
-    ``"webshop"``) for the image of its package's ``docker/Dockerfile`` (both built when absent), or an existing
-    tag; ``mounts``: host paths mounted read-only at the same path (the data root always is);
-    ``limits``: ``memory``, ``pids``, ``cpus``. Raises :class:`SandboxStartError` when the server does
-    not come up.
+    start-up and health check. ``backend``: a name in :data:`~.backend.BACKENDS` (``local``,
+    ``docker``, a plug-in) or ``module:attribute``. ``pythonpath``: extra import roots for the server
+    (mounted read-only in Docker). Docker only: ``image`` -- None for the generic service image, an
+    :class:`~.images.TaskImage` for the image of a task package's ``docker/Dockerfile`` with the task's
+    pip extras (both built when absent), or an existing tag; ``mounts``: host paths mounted read-only
+    at the same path (the data root always is); ``limits``: ``memory``, ``pids``, ``cpus``. Raises
+    :class:`SandboxStartError` when the server does not come up.
     """
     spec = check_spec(service)
     kwargs = dict(service_kwargs or {})
     encode(kwargs)  # a TypeError now rather than a confusing failure inside the server
     if not timeout > 0 or not start_timeout > 0:
         raise ValueError(f"timeouts must be positive, got timeout={timeout!r}, start_timeout={start_timeout!r}")
-    paths = tuple(str(os.path.abspath(p)) for p in pythonpath)
-    extra_env = {str(k): str(v) for k, v in (env or {}).items()}
+    factory = BACKENDS.load(backend)  # an unknown name is refused before anything starts
+    launch = Launch(
+        spec,
+        kwargs,
+        pythonpath=tuple(str(os.path.abspath(p)) for p in pythonpath),
+        env={str(k): str(v) for k, v in (env or {}).items()},
+        image=image,
+        mounts=tuple(str(os.path.abspath(m)) for m in mounts),
+        limits=dict(limits or {}),
+    )
     cleanup.reap_local()
-    impl: Backend
-    if backend == "local":
-        if image is not None or limits or tuple(mounts):
-            raise ValueError("image, mounts and limits apply to the docker backend only")
-        from .local import LocalBackend
-
-        impl = LocalBackend(spec, kwargs, paths, extra_env)
-    elif backend == "docker":
-        from .docker_backend import DockerBackend
-
-        volumes = tuple(str(os.path.abspath(m)) for m in mounts)
-        impl = DockerBackend(spec, kwargs, image, paths, volumes, extra_env, dict(limits or {}))
-    else:
-        raise ValueError(f"unknown sandbox backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    impl: Backend = factory(launch)
     sandbox = Sandbox(impl, spec, float(timeout), float(start_timeout))
     try:
         sandbox._launch()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import cleanup, images, reaper
+from .backend import Launch
 from .errors import SandboxStartError
 from .local import package_parent
 from .protocol import SOCKET_NAME
@@ -71,29 +72,27 @@ class DockerBackend:
 
     name = "docker"
 
-    def __init__(
-        self,
-        spec: str,
-        kwargs: dict[str, Any],
-        image: str | None,
-        pythonpath: tuple[str, ...] = (),
-        mounts: tuple[str, ...] = (),
-        env: dict[str, str] | None = None,
-        limits: dict[str, Any] | None = None,
-    ):
-        unknown = set(limits or {}) - set(DEFAULT_LIMITS)
+    def __init__(self, launch: Launch):
+        unknown = set(launch.limits) - set(DEFAULT_LIMITS)
         if unknown:
             raise ValueError(f"unknown limits {sorted(unknown)}; known: {sorted(DEFAULT_LIMITS)}")
-        self.spec, self.kwargs = spec, kwargs
-        self.limits = {**DEFAULT_LIMITS, **(limits or {})}
+        image = launch.image
+        if isinstance(image, str) and images.is_task(image):
+            raise ValueError(
+                f"{image!r} names a task image: pass images.TaskImage({image!r}, extras=(...)) so that its "
+                "pip extras are installed (the task table has them: `agentrm-bench sandbox build TASK`)"
+            )
+        pythonpath, mounts, env = launch.pythonpath, launch.mounts, launch.env
+        self.spec, self.kwargs = launch.spec, launch.kwargs
+        self.limits = {**DEFAULT_LIMITS, **launch.limits}
         self.client = docker_client()
         cleanup.reap_containers(self.client)
         if image is None:
             self.image = images.ensure(self.client)
-        elif images.is_task(image):  # "webshop": its package's docker/Dockerfile, on the service image
-            self.image = images.ensure(self.client, image)
+        elif isinstance(image, images.TaskImage):  # its package's docker/Dockerfile, on the service image
+            self.image = images.ensure(self.client, image.name, extras=image.extras)
         else:
-            self.image = _existing_image(self.client, image)
+            self.image = _existing_image(self.client, str(image))
         self.dir = cleanup.private_dir()
         if os.getuid() == 0:  # never root inside: hand the socket directory to the image's sandbox user
             os.chown(self.dir, SANDBOX_UID, SANDBOX_UID)

@@ -8,7 +8,8 @@ Three layers, each built once and reused (``envs/docker/setup.sh`` prepares the 
    package's dependencies (core + the tool extras) in ``/opt/venv``, a non-root ``sandbox`` user.
 3. ``agentrm-bench/<task>:<hash>`` -- the task package's ``docker/Dockerfile``
    (``agentrm_bench/envs/<task>/docker/``) ``FROM`` the service image (build argument ``BASE``), adding the
-   task's extra from the task table.
+   task's pip extras. The caller says which (:class:`TaskImage`; the task's env reads them from its spec,
+   ``agentrm-bench sandbox build`` from the task table): the sandbox layer knows no task table.
 
 The package's code is not baked in (the backend mounts it read-only), so the tag hashes only what the
 image holds: the Dockerfile, the requirement list derived from pyproject.toml, the files of the task's
@@ -18,13 +19,12 @@ Python code never requires a rebuild.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import re
-import sys
 import tempfile
 import time
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,14 @@ SERVICE_REPO = "agentrm-bench/service"
 SERVICE_EXTRAS = ("tool-operation", "tool-query")
 LABEL = "agentrm.image"
 LOCAL_CA_DIR = Path("/usr/local/share/ca-certificates")
+
+
+@dataclass(frozen=True)
+class TaskImage:
+    """A task's own image: the ``docker/`` folder of package ``name`` plus the pip ``extras`` it needs."""
+
+    name: str
+    extras: tuple[str, ...] = ()
 
 
 def source_root() -> Path:
@@ -93,23 +101,19 @@ def host_certificates() -> dict[str, bytes]:
     return files
 
 
-def _context(task: str | None) -> tuple[dict[str, bytes], str, dict[str, str]]:
-    """The build context files, the image repository name and the build arguments."""
+def _context(task: str | None, extras: tuple[str, ...] = ()) -> tuple[dict[str, bytes], str, dict[str, str]]:
+    """The build context files, the image repository name and the build arguments (``extras``: a task's)."""
     root = source_root()
     if task is None:
         files = {"Dockerfile": (root / "envs" / "docker" / "Dockerfile.service").read_bytes()}
         files["requirements.txt"] = "\n".join(requirements(SERVICE_EXTRAS)).encode() + b"\n"
         files.update(host_certificates())
         return files, SERVICE_REPO, {"BASE": BASE_IMAGE}
-    from .. import tasks
-
     folder = task_folder(task)
     if not (folder / "Dockerfile").is_file():
         raise SandboxStartError(f"task {task!r} has no image of its own ({folder}/Dockerfile)")
     files = {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-    spec = next((t for t in tasks.specs() if t.image == task), None)
-    extra = (spec.extra,) if spec is not None and spec.extra else ()
-    files["requirements.txt"] = "\n".join(requirements(extra, core=False)).encode() + b"\n"
+    files["requirements.txt"] = "\n".join(requirements(tuple(extras), core=False)).encode() + b"\n"
     return files, f"agentrm-bench/{task}", {}
 
 
@@ -127,9 +131,14 @@ def _image_id(client: Any, name: str) -> str | None:
         return None
 
 
-def ensure(client: Any, task: str | None = None, build: bool = True, log: Any = None) -> str:
-    """The tag of the up-to-date image for ``task`` (None: the generic service image), built if absent."""
-    files, repo, buildargs = _context(task)
+def ensure(
+    client: Any, task: str | None = None, build: bool = True, log: Any = None, extras: tuple[str, ...] = ()
+) -> str:
+    """The tag of the up-to-date image for ``task`` (None: the generic service image), built if absent.
+
+    ``extras``: the pip extras of agentrm-bench the task's image installs (the task's spec says which).
+    """
+    files, repo, buildargs = _context(task, extras)
     parent = BASE_IMAGE if task is None else ensure(client, None, build, log)
     parent_id = _image_id(client, parent)
     if parent_id is None:
@@ -148,6 +157,14 @@ def ensure(client: Any, task: str | None = None, build: bool = True, log: Any = 
         _build(client, context, tag, buildargs, repo, log)
     _prune(client, repo, keep=tag)
     return tag
+
+
+def build(client: Any, task_images: list[TaskImage], log: Any) -> None:
+    """Build the service image and then ``task_images`` where absent or out of date, a line each on ``log``."""
+    for image in [None, *task_images]:
+        began = time.monotonic()
+        tag = ensure(client, image.name if image else None, log=log, extras=image.extras if image else ())
+        log.write(f"{tag} ready ({time.monotonic() - began:.1f} s)\n")
 
 
 def _build(client: Any, context: str, tag: str, buildargs: dict[str, str], repo: str, log: Any) -> None:
@@ -183,21 +200,3 @@ def _prune(client: Any, repo: str, keep: str) -> None:
             client.images.remove(image.id, force=False, noprune=False)
         except Exception:  # noqa: BLE001 - in use, or shares layers being kept
             pass
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="build the sandbox images that are absent or out of date")
-    parser.add_argument("tasks", nargs="*", help="task short names whose package has a docker/Dockerfile")
-    args = parser.parse_args(argv)
-    from .docker_backend import docker_client
-
-    client = docker_client()
-    for task in [None, *args.tasks]:
-        began = time.monotonic()
-        tag = ensure(client, task, log=sys.stdout)
-        print(f"{tag} ready ({time.monotonic() - began:.1f} s)")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

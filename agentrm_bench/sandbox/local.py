@@ -14,9 +14,9 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 from . import cleanup
+from .backend import Launch
 from .protocol import SOCKET_NAME
 
 LOG_NAME = "server.log"
@@ -32,15 +32,11 @@ class LocalBackend:
 
     name = "local"
 
-    def __init__(
-        self,
-        spec: str,
-        kwargs: dict[str, Any],
-        pythonpath: tuple[str, ...] = (),
-        env: dict[str, str] | None = None,
-    ):
-        self.spec, self.kwargs = spec, kwargs
-        self.pythonpath, self.env = pythonpath, dict(env or {})
+    def __init__(self, launch: Launch):
+        if launch.image is not None or launch.limits or launch.mounts:
+            raise ValueError("image, mounts and limits apply to the docker backend only")
+        self.spec, self.kwargs = launch.spec, launch.kwargs
+        self.pythonpath, self.env = launch.pythonpath, dict(launch.env)
         self.dir = cleanup.private_dir()
         self.socket_path = str(self.dir / SOCKET_NAME)
         self._proc: subprocess.Popen[bytes] | None = None

@@ -10,8 +10,9 @@
 #    exec root, pidfile and unix socket. No systemd needed.
 # 3. The base image agentrm-bench/base:bookworm, if absent: no registry can be pulled from, so it is a
 #    debootstrap --variant=minbase root filesystem, imported.
-# 4. The service image (and envs/<TASK>/Dockerfile images for TASK arguments), if absent or out of date,
-#    by agentrm_bench.sandbox.images (needs the Docker SDK: pip install 'agentrm-bench[docker]').
+# 4. The service image (and agentrm_bench/envs/<TASK>/docker/Dockerfile images, with the task's pip extra
+#    from the task table, for TASK arguments), if absent or out of date, by `agentrm-bench sandbox build`
+#    (needs the Docker SDK: pip install 'agentrm-bench[docker]').
 # The Python side finds the engine at /run/agentrm-docker.sock by itself; set AGENTRM_DOCKER_HOST (or
 # DOCKER_HOST) to use another. See envs/docker/README.md for the measured times.
 set -euo pipefail
@@ -109,6 +110,6 @@ fi
 # 4. service image (+ task images)
 t="$(now)"
 AGENTRM_DOCKER_HOST="unix://$SOCK" PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" \
-    "$PYTHON" -m agentrm_bench.sandbox.images "$@"
+    "$PYTHON" -m agentrm_bench sandbox build "$@"
 dk image prune -f >/dev/null  # intermediate images of failed builds on this private engine
 say "images ready ($(since "$t")); all done in $(since "$began")"

@@ -1,7 +1,7 @@
 """Tool-Operation speed (pytest-benchmark; run with --benchmark-only): one tool call per toolset, snapshots.
 
 A tool call goes through the whole service path (parse the action text, dispatch, run the tool on the
-workbook model / the SQLite list, build the observation), as the env and the future socket server use it.
+workbook model / the SQLite list, build the observation), as the env and the socket server use it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import agentrm_bench  # noqa: E402, F401
 from agentrm_bench import data  # noqa: E402
 from agentrm_bench.envs.tool_common.protocol import ToolCall  # noqa: E402
 from agentrm_bench.envs.tool_operation import rows as tools_rows  # noqa: E402
-from agentrm_bench.envs.tool_operation.service import ToolService  # noqa: E402
+from agentrm_bench.envs.tool_operation.service import OperationService  # noqa: E402
 from agentrm_bench.envs.tool_operation.sheet import SheetToolset  # noqa: E402
 from agentrm_bench.envs.tool_operation.todo import TodoToolset  # noqa: E402
 
@@ -47,7 +47,7 @@ SHEET_CALLS = {
 
 @pytest.fixture(scope="module")
 def sheet_service():
-    service = ToolService(SheetToolset)
+    service = OperationService(SheetToolset)
     session = service.create()
     workbook = upstream(tools_rows.WORKBOOK)
     service.reset(session, {"workbook": workbook, "sheets": [f"Sheet{i}" for i in range(1, 22)], "open": "Sheet1"})
@@ -56,7 +56,7 @@ def sheet_service():
 
 @pytest.fixture(scope="module")
 def todo_service():
-    service = ToolService(TodoToolset)
+    service = OperationService(TodoToolset)
     session = service.create()
     service.reset(session, {"seed": upstream(tools_rows.TODO_SEED), "current_date": "2015-06-01"})
     return service, session

@@ -20,7 +20,9 @@ pytest.importorskip("networkx")
 pytest.importorskip("geopy")
 
 from agentrm_bench import data  # noqa: E402
-from agentrm_bench.envs.tool_common import remote as tools_remote  # noqa: E402
+from agentrm_bench.envs import service_pool  # noqa: E402
+from agentrm_bench.envs.served import call as served_call  # noqa: E402
+from agentrm_bench.envs.tool_common import wire  # noqa: E402
 from agentrm_bench.envs.tool_common.protocol import ToolCall  # noqa: E402
 from agentrm_bench.envs.tool_operation import env as tool_operation  # noqa: E402
 from agentrm_bench.envs.tool_operation import rows as tools_rows  # noqa: E402
@@ -49,14 +51,31 @@ def upstream(relative: str) -> str:
         pytest.skip(str(exc))
 
 
-def timed(benchmark, service, session: str, call: str) -> dict:
-    """``service.step(session, call)`` timed over ROUNDS rounds, each from the same restored state."""
-    state = service.snapshot(session)
+class Client:
+    """A running service (in-process or sandboxed) called as a served env calls it: the wire codec applied
+    where a socket is crossed, so both sides of a group pay what an env pays."""
+
+    def __init__(self, toolset_spec: str, where: str | None, kwargs: dict):
+        placement = service_pool.Placement(timeout=60.0)
+        self.service = service_pool.start(toolset_spec, where, kwargs, placement)
+
+    def __call__(self, op: str, **payload) -> dict:
+        return served_call(self.service, op, payload, wire)
+
+    def close(self) -> None:
+        self.service.close()
+
+
+def timed(benchmark, client: Client, session: str, call: str) -> dict:
+    """The ``step`` op of ``call`` timed over ROUNDS rounds, each from the same restored state."""
+    state = client("snapshot", session=session)["state"]
 
     def setup() -> None:
-        service.restore(session, state)
+        client("restore", session=session, state=state)
 
-    return benchmark.pedantic(service.step, args=(session, call), setup=setup, rounds=ROUNDS)
+    return benchmark.pedantic(
+        client, args=("step",), kwargs={"session": session, "action": call}, setup=setup, rounds=ROUNDS
+    )
 
 
 def timed_env(benchmark, env, action: str) -> None:
@@ -74,13 +93,6 @@ def graph(tmp_path_factory):
     return build_graph_files(FIXTURES / "academia_graph.json", tmp_path_factory.mktemp("academia") / "raw")
 
 
-def operation_service(toolset: str, where: str | None):
-    if where is None:
-        return tool_operation.service(toolset), None
-    box = tools_remote.start_service(tool_operation.SERVICE, where, {"toolset": toolset})
-    return tools_remote.RemoteToolService(box), box
-
-
 @pytest.mark.parametrize("where", WHERE, ids=IDS)
 @pytest.mark.parametrize(
     "call",
@@ -89,28 +101,28 @@ def operation_service(toolset: str, where: str | None):
 )
 def test_sheet_call(benchmark, where, call):
     benchmark.group = f"sheet {call.split()[1]}"
-    service, box = operation_service("sheet", where)
-    session = service.create()
+    client = Client(tool_operation.SERVICE, where, {"toolset": "sheet"})
+    session = client("create")["session"]
     sheets = list(tool_operation.START_SHEETS)
-    service.reset(session, {"workbook": upstream(tools_rows.WORKBOOK), "sheets": sheets, "open": "Sheet1"})
+    client(
+        "reset", session=session, config={"workbook": upstream(tools_rows.WORKBOOK), "sheets": sheets, "open": "Sheet1"}
+    )
     try:
-        assert timed(benchmark, service, session, call)["status"] == "ok"
+        assert timed(benchmark, client, session, call)["status"] == "ok"
     finally:
-        if box is not None:
-            box.close()
+        client.close()
 
 
 @pytest.mark.parametrize("where", WHERE, ids=IDS)
 def test_todo_call(benchmark, where):
     benchmark.group = "todo get_projects"
-    service, box = operation_service("todo", where)
-    session = service.create()
-    service.reset(session, {"seed": upstream(tools_rows.TODO_SEED), "current_date": "2015-06-01"})
+    client = Client(tool_operation.SERVICE, where, {"toolset": "todo"})
+    session = client("create")["session"]
+    client("reset", session=session, config={"seed": upstream(tools_rows.TODO_SEED), "current_date": "2015-06-01"})
     try:
-        assert timed(benchmark, service, session, act("get_projects"))["status"] == "ok"
+        assert timed(benchmark, client, session, act("get_projects"))["status"] == "ok"
     finally:
-        if box is not None:
-            box.close()
+        client.close()
 
 
 @pytest.mark.parametrize("where", WHERE, ids=IDS)
@@ -124,22 +136,21 @@ def test_todo_call(benchmark, where):
 )
 def test_query_call(benchmark, graph, where, row_id, call):
     benchmark.group = f"tool-query {call.split()[1]}"
-    kwargs = {"academia_dir": str(graph), "cassette_dir": str(CASSETTES), "allow_synthetic": True}
-    box = None
-    if where is None:
-        service = tool_query.service(**kwargs)
-    else:
-        box = tools_remote.start_service(tool_query.SERVICE, where, {"backend": "recorded", **kwargs})
-        service = tools_remote.RemoteQueryService(box)
-    session = service.create(read_rows(ROWS)[row_id])
-    service.reset(session)
+    kwargs = {
+        "backend": "recorded",
+        "academia_dir": str(graph),
+        "cassette_dir": str(CASSETTES),
+        "allow_synthetic": True,
+    }
+    client = Client(tool_query.SERVICE, where, kwargs)
+    session = client("create", row=read_rows(ROWS)[row_id].to_json())["session"]
+    client("reset", session=session)
     if row_id == 1006:
-        service.step(session, act("loadAuthorNet"))
+        client("step", session=session, action=act("loadAuthorNet"))
     try:
-        assert timed(benchmark, service, session, call)["valid"]
+        assert timed(benchmark, client, session, call)["valid"]
     finally:
-        if box is not None:
-            box.close()
+        client.close()
 
 
 @pytest.mark.parametrize("where", WHERE, ids=IDS)

@@ -1,9 +1,9 @@
 """agentrm/ToolOperation-v0: AgentBoard's Tool-Operation task (sheet + todo toolsets), run locally.
 
-Instances 0..19 are the 20 sheet rows, 20..39 the 20 todo rows (:mod:`.tools_rows`). The agent acts
-with ``Action: <tool> with Action Input: {...}`` (:mod:`.tools_protocol`); each toolset is a service
-(:mod:`.tools_service`) with one session per episode -- the spreadsheet over the reference workbook
-(:mod:`.tools_sheet`), the Todoist-compatible list on SQLite (:mod:`.tools_todo`). The services never see
+Instances 0..19 are the 20 sheet rows, 20..39 the 20 todo rows (:mod:`.rows`). The agent acts
+with ``Action: <tool> with Action Input: {...}`` (:mod:`..tool_common.protocol`); each toolset is a service
+(:mod:`.service`) with one session per episode -- the spreadsheet over the reference workbook
+(:mod:`.sheet`), the Todoist-compatible list on SQLite (:mod:`.todo`). The services never see
 the answers: scoring happens here, as AgentBoard does it:
 
 * sheet -- progress is the fraction of equal cells between the open sheet's displayed values and the
@@ -21,11 +21,11 @@ workbook exposes only the start sheets Sheet1..Sheet21 (the upstream copy also h
 which would let an agent read the target); for todo the final-state check also covers AgentGym's
 operation rows, whose data marks every row as a query (see agentrm_bench/envs/tool_operation/PROVENANCE.md).
 
-``sandbox`` chooses where the toolset services run: ``"local"`` (default; a subprocess per toolset,
-started on its first episode), ``"docker"`` (a container without network) through
-:mod:`agentrm_bench.sandbox`, or ``None`` (this process). Either way a process's envs share each
-toolset's service, every episode in its own session; ``close()`` releases the env's share of a server
-(:mod:`.tools_remote`). The sandbox server imports :func:`service`.
+``sandbox`` chooses where the toolset services run (:class:`~agentrm_bench.envs.served.ServedEnv`):
+``"local"`` (default; a subprocess per toolset, started on its first episode), ``"docker"`` (a
+container without network) or ``None`` (this process). Either way a process's envs share each
+toolset's service, every episode in its own session; ``close()`` releases the env's share of a server.
+The sandbox server imports :func:`service`.
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from ...env import Outcome, TextEnv
+from ...env import Outcome
+from ..served import ServedEnv
 from ..tool_common.protocol import ERROR_PREFIX
-from ..tool_common.remote import RemoteToolService, acquire, check_sandbox
 from . import SPEC
 from . import expert as experts
 from .rows import TODO_SEED, WORKBOOK, ToolRow, data_file, load_rows
-from .service import ToolService
+from .service import OperationService
 from .sheet import SheetToolset
 from .todo import TodoToolset, final_state
 
@@ -50,19 +50,15 @@ FINISH_HINT = "When the goal is reached, call the finish tool to end the episode
 
 TOOLSETS = {"sheet": SheetToolset, "todo": TodoToolset}
 SERVICE = "agentrm_bench.envs.tool_operation.env:service"
+CALL_TIMEOUT = 60.0
+"""Seconds one call may take before the server is declared hung and stopped (tool calls take milliseconds)."""
 
 
-def service(toolset: str) -> ToolService:
+def service(toolset: str) -> OperationService:
     """A fresh service for one toolset ("sheet" or "todo"): the factory the sandbox server imports."""
     if toolset not in TOOLSETS:
         raise ValueError(f"toolset must be one of {sorted(TOOLSETS)}, got {toolset!r}")
-    return ToolService(TOOLSETS[toolset])
-
-
-@functools.cache
-def services() -> dict[str, ToolService]:
-    """The in-process toolset services (``sandbox=None``), shared by this process's environments."""
-    return {name: service(name) for name in TOOLSETS}
+    return OperationService(TOOLSETS[toolset])
 
 
 @functools.cache
@@ -95,25 +91,21 @@ def subgoal_match(logged: list[Any], subgoals: list[Any]) -> float:
     return found / len(subgoals)
 
 
-class ToolOperationEnv(TextEnv):
-    """Tool-Operation (held-out): 20 sheet and 20 todo rows; progress rate is the headline metric."""
+class ToolOperationEnv(ServedEnv):
+    """Tool-Operation (held-out): 20 sheet and 20 todo rows; progress rate is the headline metric.
+
+    ``split``, ``max_turns``, ``render_mode`` and ``sandbox`` as :class:`~agentrm_bench.envs.served.ServedEnv`;
+    each toolset is its own service (``{"toolset": "sheet"}`` or ``"todo"``), chosen per episode.
+    """
 
     task_spec = SPEC
+    service_spec = SERVICE
+    codec = OperationService.codec
+    call_timeout = CALL_TIMEOUT
 
-    def __init__(
-        self,
-        split: str = "test",
-        max_turns: int | None = None,
-        render_mode: str | None = None,
-        *,
-        sandbox: str | None = "local",
-    ):
-        super().__init__(split=split, max_turns=max_turns, render_mode=render_mode)
-        self.sandbox = check_sandbox(sandbox)
-        self._remotes: dict[str, RemoteToolService] = {}  # toolset -> its sandboxed service, started when first used
+    def __init__(self, *args: Any, **options: Any):
+        super().__init__(*args, **options)
         self._row: ToolRow | None = None
-        self._service: ToolService | RemoteToolService | None = None
-        self._session: str | None = None
         self._logged: list[Any] = []  # upstream's action path "Subgoal" values
         self._state: Any = None  # the service's inspect() after the last reset/step/restore (one call, reused)
         self._expert_done = 0  # how many of the expert's planned opening actions have been taken
@@ -132,10 +124,9 @@ class ToolOperationEnv(TextEnv):
         self._close_session()
         self._row, self._logged, self._expert_done = row, [], 0
         config = self._config(row)  # absent data: DataMissingError here, before any server starts
-        self._service = self._service_for(row.toolset)
-        self._session = self._service.create()
-        opened = self._service.reset(self._session, config)["observation"]
-        self._state = self._service.inspect(self._session)
+        self._open_session({"toolset": row.toolset})
+        opened = self._session_call("reset", config=config)["observation"]
+        self._state = self._session_call("inspect")["state"]
         return f"{row.goal}\n{FINISH_HINT}\n{opened}", row.goal
 
     def _config(self, row: ToolRow) -> dict[str, Any]:
@@ -145,9 +136,9 @@ class ToolOperationEnv(TextEnv):
         return {"seed": str(data_file(TODO_SEED)), **(row.init_config or {})}
 
     def _act(self, action: str) -> Outcome:
-        assert self._row is not None and self._service is not None and self._session is not None
-        out = self._service.step(self._session, action)
-        state = self._state = self._service.inspect(self._session)
+        assert self._row is not None
+        out = self._session_call("step", action=action)
+        state = self._state = self._session_call("inspect")["state"]
         if action == self.expert_plan_action():
             self._expert_done += 1
         if out["record"]:
@@ -176,42 +167,17 @@ class ToolOperationEnv(TextEnv):
         return subgoal_match(self._logged, self._row.subgoals)
 
     def _native_state(self) -> Any:
-        assert self._service is not None and self._session is not None
         return {
-            "service": self._service.snapshot(self._session),
+            "service": self._session_call("snapshot")["state"],
             "logged": list(self._logged),
             "expert": self._expert_done,
         }
 
     def _load_native_state(self, state: Any) -> None:
-        assert self._service is not None and self._session is not None
-        self._service.restore(self._session, state["service"])
-        self._state = self._service.inspect(self._session)
+        self._session_call("restore", state=state["service"])
+        self._state = self._session_call("inspect")["state"]
         self._logged = list(state["logged"])
         self._expert_done = state["expert"]
-
-    def _service_for(self, toolset: str) -> ToolService | RemoteToolService:
-        if self.sandbox is None:
-            return services()[toolset]
-        if toolset not in self._remotes:
-            box = acquire(SERVICE, self.sandbox, {"toolset": toolset})
-            self._remotes[toolset] = RemoteToolService(box)
-        return self._remotes[toolset]
-
-    def close(self) -> None:
-        """End the episode's session and stop this env's sandboxed services (idempotent)."""
-        self._close_session()
-        remotes, self._remotes = self._remotes, {}
-        for remote in remotes.values():
-            remote.shutdown()
-        self._service = None
-        super().close()
-
-    def _close_session(self) -> None:
-        """Forget the current session (a sandboxed service that crashed has lost it already)."""
-        session, self._session = self._session, None
-        if self._service is not None and session is not None:
-            self._service.close(session)
 
     # ----------------------------------------------------------------- expert
     def expert_plan_action(self) -> str | None:
@@ -220,7 +186,7 @@ class ToolOperationEnv(TextEnv):
         return plan[self._expert_done] if self._expert_done < len(plan) else None
 
     def _expert_plan(self) -> tuple[str, ...]:
-        assert self._row is not None and self._service is not None and self._session is not None
+        assert self._row is not None and self._session is not None
         if self._row.toolset == "sheet":
             return experts.sheet_plan(self._row.row_id, self._row.subgoals)
         return experts.todo_survey(self._state)
@@ -229,7 +195,7 @@ class ToolOperationEnv(TextEnv):
         """Sheet: the row's reference action path, then cell repairs towards the target, then ``finish``.
         Todo: list the projects and their tasks, make the state equal the recorded final state, then
         ``finish`` with the ground-truth answer. All through the toolset's real tools."""
-        if self._row is None or self._service is None or self._session is None:
+        if self._row is None or self._session is None:
             raise RuntimeError("reset() first")
         planned = self.expert_plan_action()
         if planned is not None:

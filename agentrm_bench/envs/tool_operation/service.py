@@ -1,16 +1,16 @@
 """A toolset as a service: sessions (one per episode) behind a small request/response API.
 
-The tool tasks talk to their toolsets only through :class:`ToolService` -- ``create``, ``reset``,
-``step``, ``snapshot``, ``restore``, ``inspect``, ``close`` -- whose requests and answers are plain
-JSON-able dicts (:meth:`ToolService.handle`, values in the :mod:`.tools_wire` form). The env uses the
-object directly (``sandbox=None``) or behind the sandbox's Unix-socket server through
-:class:`~.tools_remote.RemoteToolService`, which has the same methods. The service knows
-nothing about the benchmark rows or their answers: it executes tool calls and reports, for each, what
+Tool-Operation talks to its toolsets only through :class:`OperationService`, a
+:class:`~agentrm_bench.sandbox.service.Service` with the ops ``create``, ``reset``, ``step``,
+``snapshot``, ``restore``, ``inspect``, ``close`` (values in the :mod:`..tool_common.wire` form on the
+socket), reached in-process or behind the sandbox's Unix-socket server alike
+(:class:`~agentrm_bench.envs.served.ServedEnv`). The service knows nothing about the benchmark rows
+or their answers: it executes tool calls and reports, for each, what
 AgentBoard records in its action path (the "subgoal" value scoring compares with the ground truth).
 
 A toolset implements :class:`Toolset`: one ``tool_<name>`` method per tool, with keyword parameters
 named as in AgentBoard's tool schemas. The service parses the agent's text with
-:func:`~.tools_protocol.parse_tool_action`, answers unknown tools and missing arguments with
+:func:`~..tool_common.protocol.parse_tool_action`, answers unknown tools and missing arguments with
 ``ERROR | ...``, and turns a :class:`ToolFailure` (or any exception inside a tool) into the tool's own
 failure message, as upstream's toolkits do; in every error or failure case the session state is
 unchanged (tools validate before they write).
@@ -19,11 +19,11 @@ unchanged (tools validate before they write).
 from __future__ import annotations
 
 import inspect
-import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from ...sandbox.service import Service, op
 from ..tool_common import wire
 from ..tool_common.protocol import ERROR_PREFIX, ParseError, parse_tool_action
 
@@ -63,30 +63,33 @@ class Toolset(ABC):
         """Release resources (database connections)."""
 
 
-class ToolService:
+class OperationService(Service[Toolset]):
     """Sessions of one toolset, each created by ``factory()``."""
 
+    name = "tool-operation"
+    codec = wire
+
     def __init__(self, factory: Callable[[], Toolset]):
+        super().__init__()
         self._factory = factory
-        self._sessions: dict[str, Toolset] = {}
-        self._ids = itertools.count(1)
 
-    # ------------------------------------------------------------------ the API
+    # ------------------------------------------------------------------ ops
+    @op(reply="session")
     def create(self) -> str:
-        session = f"s{next(self._ids)}"
-        self._sessions[session] = self._factory()
-        return session
+        return self.open_session(self._factory())
 
-    def reset(self, session: str, config: dict[str, Any]) -> dict[str, Any]:
-        return {"observation": self._get(session).reset(config)}
+    @op
+    def reset(self, session: str, config: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"observation": self.session(session).reset(config or {})}
 
-    def step(self, session: str, text: str) -> dict[str, Any]:
+    @op
+    def step(self, session: str, action: str = "") -> dict[str, Any]:
         """Run one action text. The answer: ``observation``, ``tool``, ``status`` ("ok", "failed" or
         "error"), ``error`` (for "error": "format", "arguments", "unknown_tool" or "missing_argument"),
         ``record`` (whether upstream logs the call in its action path), ``subgoal`` (the logged value) and
         ``finished`` (a successful ``finish`` call)."""
-        toolset = self._get(session)
-        call = parse_tool_action(text)
+        toolset = self.session(session)
+        call = parse_tool_action(str(action))
         if isinstance(call, ParseError):
             return _answer(call.message, call.name, "error", error=call.kind)
         if call.name == "check_valid_actions":
@@ -110,54 +113,20 @@ class ToolService:
         subgoal = toolset.record(call.name, value)
         return _answer(_text(value), call.name, "ok", record=True, subgoal=subgoal, finished=call.name == "finish")
 
+    @op(reply="state")
     def snapshot(self, session: str) -> Any:
-        return self._get(session).snapshot()
+        return self.session(session).snapshot()
 
+    @op
     def restore(self, session: str, state: Any) -> None:
-        self._get(session).restore(state)
+        self.session(session).restore(state)
 
+    @op(reply="state")
     def inspect(self, session: str) -> Any:
-        return self._get(session).inspect()
+        return self.session(session).inspect()
 
-    def close(self, session: str) -> None:
-        toolset = self._sessions.pop(session, None)
-        if toolset is not None:
-            toolset.close()
-
-    def sessions(self) -> list[str]:
-        return list(self._sessions)
-
-    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The wire form: ``{"op": "step", "session": "s1", "action": "..."}`` -> ``{"ok": True, ...}``."""
-        op = request.get("op")
-        try:
-            if op == "create":
-                return {"ok": True, "session": self.create()}
-            session = request["session"]
-            if op == "reset":
-                return {"ok": True, **self.reset(session, request.get("config") or {})}
-            if op == "step":
-                reply = self.step(session, str(request.get("action", "")))
-                return {"ok": True, **reply, "subgoal": wire.encode(reply["subgoal"])}
-            if op == "snapshot":
-                return {"ok": True, "state": wire.encode(self.snapshot(session))}
-            if op == "restore":
-                self.restore(session, wire.decode(request["state"]))
-                return {"ok": True}
-            if op == "inspect":
-                return {"ok": True, "state": wire.encode(self.inspect(session))}
-            if op == "close":
-                self.close(session)
-                return {"ok": True}
-        except KeyError as exc:
-            return {"ok": False, "error": f"missing or unknown {exc}"}
-        return {"ok": False, "error": f"unknown op {op!r}"}
-
-    def _get(self, session: str) -> Toolset:
-        try:
-            return self._sessions[session]
-        except KeyError:
-            raise KeyError(f"session {session!r}") from None
+    def on_close(self, state: Toolset) -> None:
+        state.close()
 
 
 def _answer(

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .rows import GRAPH_FILES
-from .service import Tool, ToolBox
+from .service import Tool, Toolset
 
 TRUST_ENV = "AGENTRM_BENCH_TRUST_PICKLES"
 GRAPHS = ("PaperNet", "AuthorNet")
@@ -106,7 +106,7 @@ def _guard(run):
     return wrapped
 
 
-class AcademiaBox(ToolBox):
+class AcademiaToolset(Toolset):
     """One episode's academia tools over a shared :class:`AcademiaGraph`."""
 
     toolset: ClassVar[str] = "academia"

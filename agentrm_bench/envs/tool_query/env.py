@@ -2,8 +2,8 @@
 
 An action is ``Action: <tool> with Action Input: {json}``; the observation is the tool's return value
 as AgentBoard prints it. Progress is AgentBoard's subgoal fraction over the tool return values (see
-:mod:`.toolq_service`), success is finishing with progress 1. The 60 instances are 20 academia, 20
-weather and 20 movie rows (:mod:`.toolq_data`).
+:mod:`.service`), success is finishing with progress 1. The 60 instances are 20 academia, 20
+weather and 20 movie rows (:mod:`.rows`).
 
 Data, and why an instance may error instead of scoring:
 
@@ -20,11 +20,10 @@ Constructor options for other data: ``rows`` (a ``.jsonl`` of rows in the upstre
 60 test rows), ``academia_dir`` (a folder of the six graph pickles), ``cassette_dir``, and
 ``allow_synthetic`` (accept cassettes marked synthetic: the test fixtures, never real data).
 
-``sandbox`` chooses where the toolset service runs: ``"local"`` (default; a subprocess, started on the
-first episode; envs of one process with the same options share it, each episode in its own session),
-``"docker"`` (a container; it has no network, so only the ``recorded`` backend), through
-:mod:`agentrm_bench.sandbox`, or ``None`` (this process). The sandbox server imports :func:`service`;
-the env talks to it through :class:`~.tools_remote.RemoteQueryService`.
+``sandbox`` chooses where the toolset service runs (:class:`~agentrm_bench.envs.served.ServedEnv`):
+``"local"`` (default; a subprocess, started on the first episode; envs of one process with the same
+options share it, each episode in its own session), ``"docker"`` (a container; it has no network, so
+only the ``recorded`` backend) or ``None`` (this process). The sandbox server imports :func:`service`.
 """
 
 from __future__ import annotations
@@ -33,20 +32,24 @@ from pathlib import Path
 from typing import Any
 
 from ... import data
-from ...env import Outcome, TextEnv
-from ..tool_common.remote import RemoteQueryService, acquire, check_sandbox
+from ...env import Outcome
+from ..served import ServedEnv
+from ..service_pool import Placement
 from . import SPEC
 from . import rows as toolq_data
-from .academia import AcademiaBox, load_graph
-from .cassette import Cassette, LiveTransport, RecordedTransport, RecordingTransport, Transport
+from .academia import AcademiaToolset, load_graph
+from .cassette import Cassette, LiveTransport, RecordedTransport, RecordingTransport, ToolBackendError, Transport
 from .expert import next_action
-from .movie import MovieBox, auth_headers
+from .movie import MovieToolset, auth_headers
 from .rows import Row
-from .service import ToolBox, ToolService
-from .weather import WeatherBox
+from .service import QueryService, Toolset
+from .weather import WeatherToolset
 
 BACKENDS = ("recorded", "live", "record")
 SERVICE = "agentrm_bench.envs.tool_query.env:service"
+CALL_TIMEOUT = 60.0
+"""Seconds one call may take before the server is declared hung and stopped (tool calls take milliseconds;
+a live API call has its own shorter HTTP timeout)."""
 
 
 def data_availability(root: Path | None = None) -> tuple[bool, str]:
@@ -60,8 +63,8 @@ def data_availability(root: Path | None = None) -> tuple[bool, str]:
     return all(state == "ready" for state in report.values()), note
 
 
-class Boxes:
-    """The service's toolbox factory: a fresh toolbox per session, over the configured data and backend.
+class Toolsets:
+    """The service's toolset factory: a fresh toolset per session, over the configured data and backend.
 
     Transports (a loaded cassette, the live client) are kept for the factory's lifetime, i.e. per service.
     """
@@ -81,18 +84,18 @@ class Boxes:
         self._allow_synthetic = allow_synthetic
         self._transports: dict[str, Transport] = {}
 
-    def __call__(self, row: Row) -> ToolBox:
+    def __call__(self, row: Row) -> Toolset:
         if row.toolset == "academia":
             folder = self._academia_dir or toolq_data.graph_dir()
             if folder is None or not all((folder / name).is_file() for name in toolq_data.GRAPH_FILES):
                 raise toolq_data.missing_graph_error()
-            return AcademiaBox(load_graph(folder))
+            return AcademiaToolset(load_graph(folder))
         transport = self._transport(row.toolset)
         if row.toolset == "weather":
             config = row.init_config or {}
-            return WeatherBox(transport, config.get("current_date"), config.get("current_location"))
+            return WeatherToolset(transport, config.get("current_date"), config.get("current_location"))
         headers = auth_headers() if self.backend != "recorded" else {}
-        return MovieBox(transport, headers)
+        return MovieToolset(transport, headers)
 
     def _transport(self, toolset: str) -> Transport:
         if toolset in self._transports:
@@ -123,40 +126,42 @@ def service(
     academia_dir: str | None = None,
     cassette_dir: str | None = None,
     allow_synthetic: bool = False,
-) -> ToolService:
+) -> QueryService:
     """The Tool-Query service over the given data (JSON-able arguments): the factory the sandbox imports."""
-    return ToolService(Boxes(backend, academia_dir, cassette_dir, allow_synthetic))
+    return QueryService(Toolsets(backend, academia_dir, cassette_dir, allow_synthetic))
 
 
-class ToolQueryEnv(TextEnv):
-    """The 60 Tool-Query rows behind AgentBoard's tool-call protocol."""
+class ToolQueryEnv(ServedEnv):
+    """The 60 Tool-Query rows behind AgentBoard's tool-call protocol; ``split``, ``max_turns``,
+    ``render_mode`` and ``sandbox`` as :class:`~agentrm_bench.envs.served.ServedEnv`."""
 
     task_spec = SPEC
+    service_spec = SERVICE
+    codec = QueryService.codec
+    error_types = {"DataMissingError": data.DataMissingError, "ToolBackendError": ToolBackendError}
+    env_keys = (data.ENV_VAR, "MOVIE_KEY", "AGENTRM_BENCH_TRUST_PICKLES")
+    call_timeout = CALL_TIMEOUT
 
     def __init__(
         self,
-        split: str = "test",
-        max_turns: int | None = None,
-        render_mode: str | None = None,
-        *,
+        *args: Any,
         backend: str = "recorded",
         rows: str | Path | None = None,
         academia_dir: str | Path | None = None,
         cassette_dir: str | Path | None = None,
         allow_synthetic: bool = False,
-        sandbox: str | None = "local",
+        **options: Any,
     ):
-        super().__init__(split=split, max_turns=max_turns, render_mode=render_mode)
+        super().__init__(*args, **options)
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        if check_sandbox(sandbox) == "docker" and backend != "recorded":
+        if self.sandbox == "docker" and backend != "recorded":
             raise ValueError(
                 f"backend={backend!r} calls the live APIs, but a docker sandbox has no network: "
                 "use sandbox='local' (or None) for it, or backend='recorded' in docker"
             )
         self.backend = backend
-        self.sandbox = sandbox
-        self._service_kwargs: dict[str, Any] = {
+        self.service_kwargs = {
             "backend": backend,
             "academia_dir": str(Path(academia_dir).resolve()) if academia_dir is not None else None,
             "cassette_dir": str(Path(cassette_dir).resolve()) if cassette_dir is not None else None,
@@ -167,9 +172,12 @@ class ToolQueryEnv(TextEnv):
             self._custom_rows = list(toolq_data.read_rows(Path(rows)).values())
             if not self._custom_rows:
                 raise ValueError(f"{rows} holds no rows")
-        self._service_handle: ToolService | RemoteQueryService | None = None  # started on the first episode
-        self._session: str | None = None
         self._row: Row | None = None
+
+    def _placement(self, kwargs: dict[str, Any]) -> tuple[dict[str, Any], Placement]:
+        kwargs, placement = super()._placement(kwargs)
+        mounts = tuple(path for path in (kwargs["academia_dir"], kwargs["cassette_dir"]) if path)
+        return kwargs, Placement(placement.timeout, placement.start_timeout, mounts=mounts)
 
     # ------------------------------------------------------------------ instances and data
     @property
@@ -195,28 +203,16 @@ class ToolQueryEnv(TextEnv):
         return rows[row_id]
 
     # ------------------------------------------------------------------ the TextEnv hooks
-    @property
-    def _service(self) -> ToolService | RemoteQueryService:
-        """The toolset service: in this process, or a sandbox started now (one per env, reused)."""
-        if self._service_handle is None:
-            if self.sandbox is None:
-                self._service_handle = service(**self._service_kwargs)
-            else:
-                kwargs = self._service_kwargs
-                mounts = [path for path in (kwargs["academia_dir"], kwargs["cassette_dir"]) if path]
-                self._service_handle = RemoteQueryService(acquire(SERVICE, self.sandbox, kwargs, mounts))
-        return self._service_handle
-
     def _start(self, index: int) -> tuple[str, str]:
         self._close_session()
-        self._session, self._row = None, None
+        self._row = None
         row = self.row(index)
-        session = self._service.create(row)  # builds the toolbox: raises DataMissingError if data is absent
-        self._session, self._row = session, row
-        return self._service.reset(session)["observation"], row.goal
+        self._open_session(row=row.to_json())  # builds the toolset: DataMissingError if its data is absent
+        self._row = row
+        return self._session_call("reset")["observation"], row.goal
 
     def _act(self, action: str) -> Outcome:
-        reply = self._service.step(self._require_session(), action)
+        reply = self._session_call("step", action=action)
         extra: dict[str, Any] = {"toolset": self._row.toolset if self._row else None}
         if reply["not_recorded"]:
             extra["not_recorded"] = True
@@ -230,38 +226,18 @@ class ToolQueryEnv(TextEnv):
         )
 
     def _native_state(self) -> Any:
-        return self._service.snapshot(self._require_session())
+        return self._session_call("snapshot")["state"]
 
     def _load_native_state(self, state: Any) -> None:
-        self._service.restore(self._require_session(), state)
+        self._session_call("restore", state=state)
 
     def expert_action(self) -> str:
-        calls = self._service.calls(self._require_session())
         assert self._row is not None
-        return next_action(self._row, calls)
+        return next_action(self._row, self.call_log())
 
     def call_log(self) -> list[dict[str, Any]]:
         """This episode's parsed tool calls with their outcome (tool, args, ok, result), oldest first."""
-        return self._service.calls(self._require_session())
-
-    def close(self) -> None:
-        """End the episode's session and stop the sandboxed service, if any (idempotent)."""
-        self._close_session()
-        handle, self._service_handle = self._service_handle, None
-        if isinstance(handle, RemoteQueryService):
-            handle.shutdown()
-        super().close()
-
-    def _close_session(self) -> None:
-        """Forget the current session (a sandboxed service that crashed has lost it already)."""
-        session, self._session = self._session, None
-        if session is not None and self._service_handle is not None:
-            self._service_handle.close(session)
-
-    def _require_session(self) -> str:
-        if self._session is None:
-            raise RuntimeError("call reset() first")
-        return self._session
+        return self._session_call("calls")["calls"]
 
     @property
     def toolset(self) -> str | None:

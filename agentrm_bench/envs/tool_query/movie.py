@@ -21,7 +21,7 @@ import os
 from typing import Any, ClassVar
 
 from .cassette import HttpResponse, Transport
-from .service import Tool, ToolBox
+from .service import Tool, Toolset
 
 KEY_ENV = "MOVIE_KEY"
 API = "https://api.themoviedb.org/3"
@@ -55,7 +55,7 @@ def _search_params(query: Any) -> dict[str, Any]:
     return {"query": query, "include_adult": "false", "language": "en-US", "page": "1"}
 
 
-class MovieBox(ToolBox):
+class MovieToolset(Toolset):
     """One episode's movie tools (stateless apart from the transport)."""
 
     toolset: ClassVar[str] = "movie"
@@ -83,7 +83,7 @@ class MovieBox(ToolBox):
         self._headers = headers or {}
 
     def __repr__(self) -> str:  # never show the headers (they hold the token)
-        return f"MovieBox(transport={self.transport!r})"
+        return f"MovieToolset(transport={self.transport!r})"
 
     def tools(self) -> dict[str, Tool]:
         movie = ("movie_id",)

@@ -1,11 +1,11 @@
 """The Tool-Query toolset service: one session per episode, AgentBoard's action path and progress rule.
 
-Each toolset (academia, weather, movie) is a :class:`ToolBox`: a set of named tools with declared
+Each toolset (academia, weather, movie) is a :class:`Toolset`: a set of named tools with declared
 parameters, plus how a tool's return value becomes a "Subgoal" and how a ground-truth subgoal is matched.
-:class:`ToolService` runs episodes over them with a small request/response API (create / reset / step /
-snapshot / restore / calls / close, JSON messages through :meth:`ToolService.handle`, values in the
-:mod:`.tools_wire` form). The environment uses it in-process (``sandbox=None``) or behind the sandbox's
-Unix-socket server through :class:`~.tools_remote.RemoteQueryService`, which has the same methods.
+:class:`QueryService` runs episodes over them as a :class:`~agentrm_bench.sandbox.service.Service` (ops
+create / reset / step / snapshot / restore / calls / close; values in the :mod:`..tool_common.wire` form
+on the socket). The environment reaches it in-process or behind the sandbox's Unix-socket server alike
+(:class:`~agentrm_bench.envs.served.ServedEnv`).
 
 Scoring reproduces AgentBoard's tool environments (``agentboard/environment/*_env.py``):
 
@@ -23,11 +23,11 @@ Scoring reproduces AgentBoard's tool environments (``agentboard/environment/*_en
 from __future__ import annotations
 
 import copy
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from ...sandbox.service import Service, op
 from ..tool_common import wire
 from ..tool_common.protocol import ERROR_PREFIX, ParseError, error_observation, parse_tool_action
 from .cassette import NotRecordedError, ToolBackendError
@@ -45,7 +45,7 @@ class Tool:
     run: Callable[..., tuple[bool, Any]]
 
 
-class ToolBox:
+class Toolset:
     """The tools of one toolset for one episode (subclasses add state such as "PaperNet is loaded")."""
 
     toolset: ClassVar[str] = ""
@@ -82,129 +82,98 @@ class ToolBox:
 @dataclass
 class Session:
     row: Row
-    box: ToolBox
+    toolset: Toolset
     path: list[dict[str, Any]]  # AgentBoard's action path: tool, input, subgoal
     calls: list[dict[str, Any]]  # every parsed call with its outcome (the expert reads it)
     progress: float = 0.0
     done: bool = False
 
 
-def count_matched(truths: list[Any], predicted: list[Any], box: ToolBox) -> int:
+def count_matched(truths: list[Any], predicted: list[Any], toolset: Toolset) -> int:
     """How many ground-truth subgoals find a recorded Subgoal; each record satisfies at most one."""
     pool = list(predicted)
     count = 0
     for truth in truths:
         for position, candidate in enumerate(pool):
-            if box.matches(truth, candidate):
+            if toolset.matches(truth, candidate):
                 del pool[position]
                 count += 1
                 break
     return count
 
 
-def first_observation(row: Row, box: ToolBox) -> str:
+def first_observation(row: Row, toolset: Toolset) -> str:
     """The goal, then a one-line hint for this toolset (our wording; the same form as Tool-Operation)."""
-    return f"{row.goal}\n{box.first_hint}"
+    return f"{row.goal}\n{toolset.first_hint}"
 
 
-class ToolService:
-    """Episodes over toolboxes; ``box_factory(row)`` builds a fresh toolbox for each session."""
+class QueryService(Service[Session]):
+    """Episodes over toolsets; ``toolset_factory(row)`` builds a fresh toolset for each session."""
 
-    def __init__(self, box_factory: Callable[[Row], ToolBox]):
-        self._box_factory = box_factory
-        self._sessions: dict[str, Session] = {}
-        self._ids = itertools.count(1)
+    name = "tool-query"
+    codec = wire
 
-    # ------------------------------------------------------------------ the request/response API
-    def create(self, row: Row) -> str:
-        session_id = f"s{next(self._ids)}"
-        self._sessions[session_id] = Session(row, self._box_factory(row), [], [])
-        return session_id
+    def __init__(self, toolset_factory: Callable[[Row], Toolset]):
+        super().__init__()
+        self._toolset_factory = toolset_factory
 
-    def reset(self, session_id: str) -> dict[str, Any]:
-        session = self._session(session_id)
-        session.box = self._box_factory(session.row)
-        session.path, session.calls, session.progress, session.done = [], [], 0.0, False
-        return {"observation": first_observation(session.row, session.box)}
+    # ------------------------------------------------------------------ ops
+    @op(reply="session")
+    def create(self, row: dict[str, Any]) -> str:
+        """A session on ``row`` (its JSON form); building the toolset raises if the row's data is absent."""
+        parsed = Row.from_json(row)
+        return self.open_session(Session(parsed, self._toolset_factory(parsed), [], []))
 
-    def step(self, session_id: str, action: str) -> dict[str, Any]:
-        return self._step(self._session(session_id), action)
+    @op
+    def reset(self, session: str) -> dict[str, Any]:
+        state = self.session(session)
+        state.toolset = self._toolset_factory(state.row)
+        state.path, state.calls, state.progress, state.done = [], [], 0.0, False
+        return {"observation": first_observation(state.row, state.toolset)}
 
-    def snapshot(self, session_id: str) -> dict[str, Any]:
-        session = self._session(session_id)
+    @op
+    def step(self, session: str, action: str) -> dict[str, Any]:
+        return self._step(self.session(session), str(action))
+
+    @op(reply="state")
+    def snapshot(self, session: str) -> dict[str, Any]:
+        state = self.session(session)
         return copy.deepcopy(
             {
-                "path": session.path,
-                "calls": session.calls,
-                "progress": session.progress,
-                "done": session.done,
-                "box": session.box.state(),
+                "path": state.path,
+                "calls": state.calls,
+                "progress": state.progress,
+                "done": state.done,
+                "toolset": state.toolset.state(),
             }
         )
 
-    def restore(self, session_id: str, state: dict[str, Any]) -> None:
-        session = self._session(session_id)
+    @op
+    def restore(self, session: str, state: dict[str, Any]) -> None:
+        target = self.session(session)
         state = copy.deepcopy(state)
-        session.path, session.calls = state["path"], state["calls"]
-        session.progress, session.done = state["progress"], state["done"]
-        session.box.load_state(state["box"])
+        target.path, target.calls = state["path"], state["calls"]
+        target.progress, target.done = state["progress"], state["done"]
+        target.toolset.load_state(state["toolset"])
 
-    def close(self, session_id: str) -> None:
-        self._sessions.pop(session_id, None)
-
-    def calls(self, session_id: str) -> list[dict[str, Any]]:
+    @op(reply="calls")
+    def calls(self, session: str) -> list[dict[str, Any]]:
         """The session's parsed calls with their outcome (tool, args, ok, result), oldest first (a copy)."""
-        return copy.deepcopy(self._session(session_id).calls)
-
-    def session(self, session_id: str) -> Session:
-        """Read access for in-process callers (the expert reads the call log)."""
-        return self._session(session_id)
-
-    def handle(self, message: dict[str, Any]) -> dict[str, Any]:
-        """One JSON message in, one out: the form the sandbox protocol will carry over its socket."""
-        try:
-            op = message.get("op")
-            if op == "create":
-                return {"ok": True, "session": self.create(Row.from_json(message["row"]))}
-            session_id = message["session"]
-            if op == "reset":
-                return {"ok": True, **self.reset(session_id)}
-            if op == "step":
-                return {"ok": True, **self.step(session_id, str(message["action"]))}
-            if op == "snapshot":
-                return {"ok": True, "state": wire.encode(self.snapshot(session_id))}
-            if op == "restore":
-                self.restore(session_id, wire.decode(message["state"]))
-                return {"ok": True}
-            if op == "calls":
-                return {"ok": True, "calls": wire.encode(self.calls(session_id))}
-            if op == "close":
-                self.close(session_id)
-                return {"ok": True}
-            return {"ok": False, "error": f"unknown op {op!r}"}
-        except Exception as exc:  # noqa: BLE001 - a protocol reply, never a crash of the server
-            # error_type lets the remote side raise the same kind (DataMissingError, ToolBackendError, ...)
-            return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "error_type": type(exc).__name__}
+        return copy.deepcopy(self.session(session).calls)
 
     # ------------------------------------------------------------------ internals
-    def _session(self, session_id: str) -> Session:
-        try:
-            return self._sessions[session_id]
-        except KeyError:
-            raise KeyError(f"no open tool session {session_id!r}") from None
-
     def _step(self, session: Session, action: str) -> dict[str, Any]:
         parsed = parse_tool_action(action)
         if isinstance(parsed, ParseError):
             return _reply(session, parsed.message)
         name, args = parsed.name, parsed.arguments
         text = f"{name} with Action Input: {parsed.raw_input}"  # what upstream's "finish" test reads
-        box = session.box
+        toolset = session.toolset
         if name == "check_valid_actions":
-            observation = f"You can use following valid actions: {list(box.valid_actions)}"
+            observation = f"You can use following valid actions: {list(toolset.valid_actions)}"
             session.calls.append({"tool": name, "args": args, "ok": True, "result": observation})
             return self._after_call(session, observation, text)
-        tool = box.tools().get(name)
+        tool = toolset.tools().get(name)
         if tool is None:
             session.calls.append({"tool": name, "args": args, "ok": False, "result": None})
             return _reply(session, f"{ERROR_PREFIX}Invalid action: {name}.")
@@ -219,7 +188,7 @@ class ToolService:
         except Exception as exc:  # noqa: BLE001 - upstream answers any tool exception as "ERROR | ..."
             session.calls.append({"tool": name, "args": args, "ok": False, "result": None})
             return _reply(session, error_observation(exc))
-        subgoal = box.subgoal(result) if ok else f"Calling {tool.name} with {kwargs} failed"
+        subgoal = toolset.subgoal(result) if ok else f"Calling {tool.name} with {kwargs} failed"
         session.path.append({"tool": tool.name, "input": str(kwargs), "subgoal": subgoal})
         session.calls.append({"tool": name, "args": args, "ok": ok, "result": copy.deepcopy(result)})
         return self._after_call(session, str(result), text)
@@ -229,7 +198,7 @@ class ToolService:
         if "Invalid" not in observation:
             truths = list(session.row.subgoals)
             if truths:
-                matched = count_matched(truths, [record["subgoal"] for record in session.path], session.box)
+                matched = count_matched(truths, [record["subgoal"] for record in session.path], session.toolset)
                 session.progress = max(session.progress, matched / len(truths))
         return _reply(session, observation)
 

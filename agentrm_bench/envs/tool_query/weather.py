@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from .cassette import Transport
-from .service import Tool, ToolBox
+from .service import Tool, Toolset
 
 URLS = {
     "archive": "https://archive-api.open-meteo.com/v1/archive",
@@ -117,7 +117,7 @@ def _midday_values(response: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class WeatherBox(ToolBox):
+class WeatherToolset(Toolset):
     """One episode's weather tools; ``current_date``/``current_location`` come from the row."""
 
     toolset: ClassVar[str] = "weather"

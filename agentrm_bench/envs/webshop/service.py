@@ -1,8 +1,9 @@
 """The WebShop server: one shop (catalogue + search index), many independent shopping sessions.
 
-This is what the sandbox runs (DESIGN.md section 6): :meth:`WebShopService.handle` takes one JSON
-message and returns one, so the same object serves in-process, from a local subprocess or from a
-container (:mod:`.webshop_connect`). Ops (every one but ``info`` names a ``session``):
+This is what the sandbox runs: a :class:`~agentrm_bench.sandbox.service.Service`, so one JSON message in
+gives one out (errors too, by the base's one rule) and the same object serves in-process, from a local
+subprocess or from a container (:class:`~agentrm_bench.envs.served.ServedEnv`). Ops (every one but
+``info`` names a ``session``):
 
 - ``info`` -> split sizes and catalogue facts;
 - ``create {split, index, max_turns}`` -> a new session on goal ``index`` of ``split``, on its search page;
@@ -17,18 +18,18 @@ and two sessions on the same goal never see each other's clicks.
 Action rules (upstream's text env): ``search[<query>]`` on the search page (anywhere if the service was
 made with ``search_anywhere=True``, as upstream's text env allows); ``click[<button>]`` on a clickable of
 the current page, case-insensitive; anything else changes nothing and is reported invalid. ``Buy Now``
-ends the episode with the reward of :mod:`.webshop_reward`.
+ends the episode with the reward of :mod:`.reward`.
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ...sandbox.service import Service, op
 from . import catalogue as catalogue_mod
 from . import pages
 from .expert import plan_for
@@ -50,8 +51,13 @@ def _index_for(catalogue: str, split_sizes: tuple[int, int], cache_dir: str | No
     return open_index(catalogue_mod.load(catalogue, split_sizes).products, cache_dir)
 
 
-class WebShopService:
-    """Shopping sessions over one catalogue; construct with JSON-able kwargs (the sandbox passes them)."""
+class WebShopService(Service[dict[str, Any]]):
+    """Shopping sessions over one catalogue; construct with JSON-able kwargs (the sandbox passes them).
+
+    A session's state is the dict of :func:`_fresh_state`; the ops are those of the module docstring.
+    """
+
+    name = "webshop"
 
     def __init__(
         self,
@@ -60,40 +66,16 @@ class WebShopService:
         search_anywhere: bool = False,
         split_sizes: list[int] | tuple[int, int] | None = None,
     ):
+        super().__init__()
         sizes = tuple(split_sizes) if split_sizes is not None else catalogue_mod.SPLIT_SIZES
         if len(sizes) != 2 or any(not isinstance(n, int) or n < 0 for n in sizes):
             raise ValueError(f"split_sizes must be two non-negative ints (test, dev), got {split_sizes!r}")
         self.catalogue = catalogue_mod.load(str(catalogue), sizes)
         self.index = index_for(str(catalogue), sizes, str(index_cache) if index_cache else None)
         self.search_anywhere = bool(search_anywhere)
-        self._sessions: dict[str, dict[str, Any]] = {}
-        self._ids = itertools.count(1)
 
-    # ------------------------------------------------------------------------------ protocol
-    def handle(self, message: dict[str, Any]) -> dict[str, Any]:
-        """One JSON message in, one out; errors come back as ``{"ok": false, "error": ...}``."""
-        try:
-            op = message.get("op")
-            if op == "info":
-                return {"ok": True, **self.info()}
-            if op == "create":
-                return {"ok": True, **self.create(str(message["split"]), message["index"], message.get("max_turns"))}
-            session = str(message.get("session"))
-            if op == "reset":
-                return {"ok": True, **self.reset(session)}
-            if op == "step":
-                return {"ok": True, **self.step(session, str(message["action"]))}
-            if op == "snapshot":
-                return {"ok": True, "state": copy.deepcopy(self._session(session))}
-            if op == "restore":
-                return {"ok": True, **self.restore(session, message["state"])}
-            if op == "close":
-                self._sessions.pop(session, None)
-                return {"ok": True}
-            return {"ok": False, "error": f"unknown op {op!r}"}
-        except Exception as exc:  # noqa: BLE001 - a protocol reply, never a crash of the server
-            return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-
+    # ------------------------------------------------------------------------------ ops
+    @op
     def info(self) -> dict[str, Any]:
         return {
             "catalogue": self.catalogue.name,
@@ -102,14 +84,15 @@ class WebShopService:
             "splits": {name: len(ids) for name, ids in self.catalogue.splits.items()},
         }
 
+    @op
     def create(self, split: str, index: Any, max_turns: Any = None) -> dict[str, Any]:
+        split = str(split)
         ids = self.catalogue.split(split)
         if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(ids):
             raise ValueError(f"index must be an int in [0, {len(ids)}) for split {split!r}, got {index!r}")
         goal_id = ids[index]
         goal = self.catalogue.goals[goal_id]
-        session = f"s{next(self._ids)}"
-        self._sessions[session] = _fresh_state(goal_id)
+        session = self.open_session(_fresh_state(goal_id))
         plan = plan_for(self.catalogue, self.index, goal, int(max_turns) if max_turns else None)
         return {
             "session": session,
@@ -119,13 +102,24 @@ class WebShopService:
             **self._view(session),
         }
 
+    @op
     def reset(self, session: str) -> dict[str, Any]:
-        state = self._session(session)
-        self._sessions[session] = _fresh_state(state["goal"])
+        self.replace_session(session, _fresh_state(self.session(session)["goal"]))
         return self._view(session)
 
+    @op
+    def step(self, session: str, action: str) -> dict[str, Any]:
+        state = self.session(session)
+        valid = False if state["done"] else self._apply(state, str(action))
+        return {"valid": valid, "done": state["done"], "reward": state["reward"], **self._view(session)}
+
+    @op(reply="state")
+    def snapshot(self, session: str) -> dict[str, Any]:
+        return copy.deepcopy(self.session(session))
+
+    @op
     def restore(self, session: str, state: dict[str, Any]) -> dict[str, Any]:
-        self._session(session)
+        self.session(session)
         if (
             not isinstance(state, dict)
             or set(state) != set(_fresh_state(0))
@@ -135,13 +129,8 @@ class WebShopService:
             or (state["asin"] is not None and state["asin"] not in self.catalogue.products)
         ):
             raise ValueError("not a webshop session state")
-        self._sessions[session] = copy.deepcopy(state)
+        self.replace_session(session, copy.deepcopy(state))
         return self._view(session)
-
-    def step(self, session: str, action: str) -> dict[str, Any]:
-        state = self._session(session)
-        valid = False if state["done"] else self._apply(state, action)
-        return {"valid": valid, "done": state["done"], "reward": state["reward"], **self._view(session)}
 
     # ------------------------------------------------------------------------------ the shop
     def _apply(self, state: dict[str, Any], action: str) -> bool:
@@ -211,7 +200,7 @@ class WebShopService:
         return pages.done_page(state["reward"])
 
     def _view(self, session: str) -> dict[str, Any]:
-        state = self._session(session)
+        state = self.session(session)
         page = self._page(state)
         admissible = [] if state["done"] else [f"click[{b}]" for b in page.buttons]
         if not state["done"] and (page.has_search_bar or self.search_anywhere):
@@ -226,12 +215,6 @@ class WebShopService:
         if state["done"]:
             reply["reward_parts"] = state["reward_parts"]
         return reply
-
-    def _session(self, session: str) -> dict[str, Any]:
-        try:
-            return self._sessions[session]
-        except KeyError:
-            raise KeyError(f"no open webshop session {session!r}") from None
 
 
 def _fresh_state(goal_id: int) -> dict[str, Any]:
