@@ -90,7 +90,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--tasks", default="all", help="comma-separated short names, or all / held-in / held-out")
     p.add_argument("--out", type=Path, help="run directory (default: results/<policy>)")
     p.add_argument("--split", default="test", help=f"instance split (default: test); the tasks have: {_split_values()}")
-    p.add_argument("--limit", type=_positive_int, help="run only the first N instances of each task")
+    p.add_argument(
+        "--limit", type=_positive_int, help="run only the first N instances of each task (a trial: not submittable)"
+    )
+    p.add_argument(
+        "--subset",
+        type=_positive_int,
+        metavar="N",
+        help="a declared subset: the same fixed seeded N instances of each task for everyone; submittable, and "
+        "ranked only with runs of the same subset",
+    )
     p.add_argument("--seed", type=int, default=0, help="base seed of the per-episode seeds (default: 0)")
     p.add_argument(
         "--max-turns",
@@ -296,6 +305,9 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
     for spec in task_table.specs():
         ok, reason = task_table.availability(spec)
         ok = ok and task_table.runnable(spec)  # built and installed, and every instance has its data here
+        expert_ok, expert_reason = task_table.expert_availability(spec)
+        if ok and not expert_ok:
+            reason += f"; its expert {expert_reason}"
         rows.append(
             [
                 spec.id,
@@ -309,7 +321,7 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
                 f"{'yes' if ok else 'no'} ({reason})",
             ]
         )
-    headers = ["id", "name", "split", "category", "metric", "test size", "max turns", "sandbox", "available"]
+    headers = ["id", "name", "group", "category", "metric", "test size", "max turns", "sandbox", "available"]
     print(tabulate(rows, headers=headers, tablefmt=report.FORMATS[args.format]))
     return 0
 
@@ -330,6 +342,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         limit=args.limit,
         seed=args.seed,
         max_turns=args.max_turns,
+        subset=args.subset,
         sandbox=args.sandbox,
     )
     if args.ray_address and args.executor != "ray":

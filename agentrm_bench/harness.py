@@ -45,10 +45,38 @@ def plan(config: RunConfig) -> list[tuple[str, int]]:
         env = gym.make(spec.id, **config.env_kwargs())
         count = env.unwrapped.num_instances
         env.close()
+        indices = list(range(count))
+        if config.subset is not None:
+            indices = manifest_mod.subset_indices(name, count, config.subset)
         if config.limit is not None:
-            count = min(count, config.limit)
-        episodes.extend((name, index) for index in range(count))
+            indices = indices[: config.limit]
+        episodes.extend((name, index) for index in indices)
     return episodes
+
+
+def preflight(config: RunConfig, policy: object) -> None:
+    """Refuse a run that cannot finish, naming every missing piece at once (before anything is written).
+
+    A task must be installed, have the data every instance needs, and -- for the expert -- have what
+    its expert needs (e.g. PDDL's planner, a separate extra). Starting such a run would only write
+    error records whose advice ("rerun to retry") cannot help.
+    """
+    problems = []
+    for name in config.tasks:
+        spec = task_table.get(name)
+        ok, reason = task_table.availability(spec)
+        if ok:
+            ok, reason = task_table.evaluable(spec)
+        if not ok:
+            problems.append(f"{name}: {reason}")
+        if getattr(policy, "needs_expert", False):
+            ok, reason = task_table.expert_availability(spec)
+            if not ok:
+                problems.append(f"{name}'s expert: {reason}")
+    lacking = [n for n in config.tasks if config.split not in task_table.get(n).splits]
+    problems += [f"{n}: has no split {config.split!r} ({', '.join(task_table.get(n).splits)})" for n in lacking]
+    if problems:
+        raise task_table.TaskUnavailableError(f"cannot start: {'; '.join(problems)}")
 
 
 def run(
@@ -74,11 +102,8 @@ def run(
     which ``submit`` checks against the records. Which way the episodes run is said in one line on stderr
     with the progress bar (see :mod:`agentrm_bench.executors` for the five ways).
     """
-    for name in config.tasks:
-        ok, reason = task_table.availability(task_table.get(name))
-        if not ok:
-            raise task_table.TaskUnavailableError(f"{name} is not available: {reason}")
     policy = executors.new_policy(config)  # episodes played in this process reuse it
+    preflight(config, policy)
     route = executors.route(executor, workers, in_flight, policy)
     for note in route.prepare(config, policy, ray_address):  # before anything is written
         print(f"note: {note}", file=sys.stderr)

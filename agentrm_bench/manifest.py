@@ -11,9 +11,12 @@ import json
 import os
 import subprocess
 import sys
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from . import data
 from . import tasks as task_table
@@ -41,6 +44,9 @@ class RunConfig:
     limit: int | None = None
     seed: int = 0
     max_turns: int | None = None  # None: each task's own turn budget (the comparable setting)
+    # A declared subset: this many instances per task, the same fixed seeded sample for everyone
+    # (:func:`subset_indices`), so that a CPU user can submit a run that is ranked with its like.
+    subset: int | None = None
     # Where server tasks run their service ("local" process or "docker" container; None: each task's
     # default). Not part of the run's identity: the records are the same either way, so a run may
     # resume under another sandbox and the manifest's config leaves it out (its command shows it).
@@ -57,7 +63,30 @@ class RunConfig:
         row = asdict(self)
         row["tasks"] = list(self.tasks)
         del row["sandbox"]
+        if row["subset"] is None:  # absent from runs made before subsets existed: keep them resumable
+            del row["subset"]
         return row
+
+    @property
+    def variant(self) -> str:
+        """How the run's rows are labelled on the leaderboard (rows are ranked only with their like)."""
+        text = self.split
+        if self.subset:
+            text += f", subset {self.subset} (seed {SUBSET_SEED})"
+        if self.max_turns:
+            text += f", max turns {self.max_turns}"
+        return text
+
+
+SUBSET_SEED = 0  # fixed: a subset is the same for every run and every user
+
+
+def subset_indices(task: str, count: int, size: int) -> list[int]:
+    """The declared subset of ``task``: ``size`` of its ``count`` instances, a fixed seeded sample."""
+    if size >= count:
+        return list(range(count))
+    rng = np.random.default_rng(np.random.SeedSequence([SUBSET_SEED, zlib.crc32(task.encode())]))
+    return sorted(int(i) for i in rng.choice(count, size=size, replace=False))
 
 
 def build(config: RunConfig, task_versions: dict[str, str], policy_settings: dict[str, Any]) -> dict[str, Any]:

@@ -75,6 +75,8 @@ class Policy:
 class ExpertPolicy(Policy):
     """The task's own expert (planner, gold path, solver): the reference that proves solvability."""
 
+    needs_expert = True  # the harness checks each task's expert extra before the run starts
+
     def act(self, env: gym.Env, observation: str, info: dict[str, Any]) -> str:
         return env.unwrapped.expert_action()
 

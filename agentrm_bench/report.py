@@ -112,11 +112,13 @@ def coverage(run_dir: Path) -> Coverage:
     """The coverage of a run directory: its manifest's plan, its records and its errors."""
     pinned = manifest_mod.read(run_dir)
     config = pinned.get("config", {})
-    split, limit = config.get("split", "test"), config.get("limit")
+    split, limit, subset = config.get("split", "test"), config.get("limit"), config.get("subset")
     planned, full, notes = {}, {}, {}
     for name in config.get("tasks", []):
         spec = task_table.get(name)
         full[name] = spec.sizes.get(split, 0)
+        if subset:  # a declared subset is the whole of what such a run covers (and is labelled as such)
+            full[name] = min(full[name], subset)
         planned[name] = min(full[name], limit) if limit else full[name]
         notes[name] = (pinned.get("data") or {}).get(name, {}).get("note", "")
     store = RecordStore(run_dir)

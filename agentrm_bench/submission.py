@@ -108,13 +108,14 @@ def build(
         "split": checked.config.split,
         "max_turns": checked.config.max_turns,
     }
+    if checked.config.subset:
+        policy["subset"] = checked.config.subset
     if checked.manifest.get("policy_origin"):
         policy["origin"] = checked.manifest["policy_origin"]
     document = {
         "name": name,
         "status": "submitted",
-        "variant": checked.config.split
-        + (f", max turns {checked.config.max_turns}" if checked.config.max_turns else ""),
+        "variant": checked.config.variant,
         "policy_model": policy_model or str(resolved.get("model") or settings.get("model") or checked.config.policy),
         "reward_model": reward_model_row(resolved, settings, kind=rm_kind, base_model=rm_base, link=rm_link),
         "search": {"strategy": str(resolved.get("strategy") or checked.config.policy), "settings": resolved},
@@ -227,6 +228,7 @@ def verify(
         split=pinned.get("split", "test"),
         seed=pinned.get("seed", 0),
         max_turns=pinned.get("max_turns"),
+        subset=pinned.get("subset"),
     )
     mismatch = _weights_mismatch(document, config)
     if mismatch:

@@ -148,6 +148,19 @@ def evaluable(spec: TaskSpec) -> tuple[bool, str]:
     return True, "ready"
 
 
+def expert_availability(spec: TaskSpec) -> tuple[bool, str]:
+    """Whether the task's expert can run here (some experts need more than the task, e.g. a planner)."""
+    absent = [m for m in spec.expert_requires if importlib.util.find_spec(m) is None]
+    if absent:
+        extra = (
+            f"pip install 'agentrm-bench[{spec.expert_extra}]'"
+            if spec.expert_extra
+            else "pip install " + " ".join(absent)
+        )
+        return False, f"needs {', '.join(absent)}: {extra}"
+    return True, "ready"
+
+
 def runnable(spec: TaskSpec) -> bool:
     """Available and every instance has its data: what full runs and the generic tests need."""
     return availability(spec)[0] and evaluable(spec)[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 
@@ -39,7 +40,7 @@ def test_tasks_lists_all_nine_with_availability(capsys, webshop_pending):
     [
         (["run", "--policy", "expert", "--tasks", "mase"], "unknown task 'mase'"),
         (["run", "--policy", "expertt", "--tasks", "maze"], "unknown policy 'expertt'"),
-        (["run", "--policy", "expert", "--tasks", "webshop"], "webshop is not available: not built yet (issue #6)"),
+        (["run", "--policy", "expert", "--tasks", "webshop"], "cannot start: webshop: not built yet (issue #6)"),
         (["run", "--policy", "expert", "--tasks", "maze", "--policy-arg", "oops"], "KEY=VALUE"),
         (["report", "/nonexistent/run"], "is not a run directory"),
         (["data", "fetch", "maze"], "no upstream data is declared for 'maze'"),
@@ -162,3 +163,52 @@ def test_a_malformed_submission_is_one_line(capsys, tmp_path):
     code, _, err = run_cli(capsys, "leaderboard", "--board", str(tmp_path))
     assert code == 2 and err.count("\n") == 1
     assert "broken.json: not valid JSON (Expecting property name enclosed in double quotes at line 2" in err
+
+
+def test_a_run_that_cannot_finish_is_refused_naming_every_missing_piece(capsys, tmp_path, monkeypatch):
+    """Without upstream data, held-out has four tasks that cannot run: all four are named at once, in one
+    line, and nothing is started (before, each of their episodes became an error record)."""
+    monkeypatch.setenv("AGENTRM_BENCH_DATA", str(tmp_path / "empty"))
+    out = tmp_path / "r"
+    code, _, err = run_cli(capsys, "run", "--policy", "random", "--tasks", "held-out", "--out", str(out))
+    assert code == 2 and err.count("\n") == 1 and err.startswith("agentrm-bench: error: cannot start:")
+    for name in ("jericho", "pddl", "tool-query", "tool-operation"):
+        assert f"{name}: " in err
+    assert "babyai:" not in err and "maze:" not in err  # these run without their annotations
+    assert not out.exists()
+
+
+def test_the_expert_needs_its_own_extra(capsys, tmp_path, monkeypatch):
+    import dataclasses
+
+    spec = dataclasses.replace(tasks.get("maze"), expert_requires=("no_such_planner",), expert_extra="maze-expert")
+    monkeypatch.setitem(tasks.REGISTRY._registered, "maze", spec)
+    monkeypatch.setattr(tasks.REGISTRY, "_loaded", {})
+    code, _, err = run_cli(capsys, "run", "--policy", "expert", "--tasks", "maze", "--out", str(tmp_path / "r"))
+    assert code == 2 and "maze's expert: needs no_such_planner: pip install 'agentrm-bench[maze-expert]'" in err
+    assert (
+        run_cli(capsys, "run", "--policy", "random", "--tasks", "maze", "--limit", "1", "--out", str(tmp_path / "q"))[0]
+        == 0
+    )
+    code, out, _ = run_cli(capsys, "tasks")
+    assert "its expert needs no_such_planner" in out
+
+
+def test_a_declared_subset_is_fixed_submittable_and_labelled(capsys, tmp_path):
+    from agentrm_bench import leaderboard, submission
+    from agentrm_bench.manifest import subset_indices
+
+    assert subset_indices("maze", 25, 5) == subset_indices("maze", 25, 5) != list(range(5))
+    assert subset_indices("maze", 25, 30) == list(range(25))
+    out = tmp_path / "r"
+    argv = ("run", "--policy", "expert", "--tasks", "maze", "--subset", "5", "--out", str(out), "--workers", "0")
+    assert run_cli(capsys, *argv)[0] == 0
+    ran = sorted(json.loads(line)["index"] for line in (out / "records.jsonl").read_text().splitlines())
+    assert ran == subset_indices("maze", 25, 5)
+    board = tmp_path / "board"
+    submission.submit(out, "expert-subset", board=board)
+    document = leaderboard.load(board, "expert-subset")
+    assert document["variant"] == "test, subset 5 (seed 0)" and document["policy"]["subset"] == 5
+    assert submission.verify(board, "expert-subset", workers=0, show_progress=False).agreed
+    code, text, _ = run_cli(capsys, "report", str(out))
+    assert "held-out (headline average: n/a (incomplete: babyai not run" in text and "| maze           | 5 " in text
