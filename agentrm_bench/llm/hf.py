@@ -35,6 +35,11 @@ def check_model_dir(path: str | Path) -> Path:
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise ModelSpecError(f"model path {str(path)!r} is not a folder (hf: takes a local transformers model folder)")
+    from .adapters import check_adapter, is_adapter
+
+    if is_adapter(folder):  # a LoRA adapter over a base model (agentrm-bench train policy / train rm)
+        check_adapter(folder)
+        return folder
     if not (folder / "config.json").is_file():
         raise ModelSpecError(f"{folder} has no config.json: not a transformers model folder")
     if not any(folder.glob("*.safetensors")):
@@ -103,11 +108,12 @@ class HFLLM(LLM):
         self._tokenizer = AutoTokenizer.from_pretrained(
             self.path, trust_remote_code=self.trust_remote_code, local_files_only=True
         )
-        self._model = AutoModelForCausalLM.from_pretrained(
+        from .adapters import load_model
+
+        self._model = load_model(
+            AutoModelForCausalLM,
             self.path,
             trust_remote_code=self.trust_remote_code,
-            use_safetensors=True,
-            local_files_only=True,
             dtype=getattr(torch, self.dtype_name),
         )
         self._model.eval()

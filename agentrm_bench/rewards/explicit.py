@@ -59,7 +59,11 @@ class ExplicitRM(RewardModel):
         if self._tokenizer.pad_token is None:
             self._tokenizer.pad_token = self._tokenizer.eos_token
         self._tokenizer.padding_side = "right"
-        self._model = AutoModelForSequenceClassification.from_pretrained(self.path, use_safetensors=True, **options)
+        from ..llm.adapters import load_model
+
+        self._model = load_model(
+            AutoModelForSequenceClassification, self.path, trust_remote_code=self.trust_remote_code
+        )
         self._model.config.pad_token_id = self._tokenizer.pad_token_id
         self._model.eval()
 

@@ -49,6 +49,7 @@ class SearchPolicy(Policy):
         example: bool = True,
         rm_options: dict[str, Any] | None = None,
         model_options: dict[str, Any] | None = None,
+        history: int | None = None,
     ):
         check_spec(model)
         if rm is not None:
@@ -69,6 +70,9 @@ class SearchPolicy(Policy):
         self.max_tokens = max_tokens
         self.show_actions = bool(show_actions)
         self.example = bool(example)
+        if history is not None and (not isinstance(history, int) or history < 0):
+            raise ModelSpecError(f"history must be a number of steps >= 0, got {history!r}")
+        self.history = history  # steps shown to the model (None: all); a policy fine-tuned on a window uses it
         self.rm_options = dict(rm_options or {})
         self.model_options = dict(model_options or {})
         self._llm: LLM | None = None
@@ -86,7 +90,12 @@ class SearchPolicy(Policy):
             "rm": self.rm_spec,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
-            "prompt": {"format": "react", "show_actions": self.show_actions, "example": self.example},
+            "prompt": {
+                "format": "react",
+                "show_actions": self.show_actions,
+                "example": self.example,
+                **({"history": self.history} if self.history is not None else {}),
+            },
             **self.strategy_settings(),
         }
         if self.rm_options:
@@ -112,7 +121,9 @@ class SearchPolicy(Policy):
 
     def prompter(self, task: str) -> ReActPrompter:
         if task not in self._prompters:
-            self._prompters[task] = ReActPrompter(task, show_actions=self.show_actions, use_example=self.example)
+            self._prompters[task] = ReActPrompter(
+                task, show_actions=self.show_actions, use_example=self.example, history=self.history
+            )
         return self._prompters[task]
 
     # ------------------------------------------------------------------ playing
