@@ -391,3 +391,21 @@ def test_greedy_runs_the_fine_tuned_policy_with_its_prompt_settings(tmp_path, ti
     assert cli.main(args) == 0
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["policy_settings"]["prompt"]["history"] == settings["history"]
+
+
+@pytest.mark.slow
+def test_mcts_on_ray_writes_what_a_local_search_writes(tmp_path, mcts_data, tiny_policy):
+    pytest.importorskip("ray")
+    from agentrm_bench import ray_executor
+
+    ray_executor.connect("local", num_cpus=2)
+    try:
+        args = ["collect", "mcts", "--model", f"hf:{tiny_policy}", "--tasks", "babyai", "--limit", "2"]
+        args += ["--simulations", "3", "--expansions", "2", "--max-turns", "3", "--max-tokens", "8", "--no-progress"]
+        assert cli.main([*args, "--out", str(tmp_path), "--executor", "ray"]) == 0
+    finally:
+        import ray
+
+        ray.shutdown()
+    assert (tmp_path / "values.jsonl").read_bytes() == (mcts_data / "values.jsonl").read_bytes()
+    assert (tmp_path / "outcomes.jsonl").read_bytes() == (mcts_data / "outcomes.jsonl").read_bytes()

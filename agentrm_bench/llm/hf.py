@@ -76,6 +76,7 @@ class HFLLM(LLM):
         prepare: Callable[[], Path] | None = None,
         prefix_cache_tokens: int = 32768,
         threads: int | None = None,
+        device: str = "auto",
     ):
         # ``prepare`` makes the folder on first load (the embedded model converts its GGUF file then).
         self.path = Path(path) if prepare is not None else check_model_dir(path)
@@ -85,6 +86,7 @@ class HFLLM(LLM):
         self.trust_remote_code = trust_remote_code
         self.label = label or f"hf:{path}"
         self.dtype_name = dtype
+        self.device_name = device  # auto: a CUDA device when there is one (the model moves there), else the CPU
         self._model: Any = None
         self._tokenizer: Any = None
         self._batcher = MicroBatcher(self._run_batch, max_batch=max_batch)
@@ -117,6 +119,13 @@ class HFLLM(LLM):
             dtype=getattr(torch, self.dtype_name),
         )
         self._model.eval()
+        self._device = torch.device(
+            "cuda"
+            if self.device_name == "auto" and torch.cuda.is_available()
+            else self.device_name.replace("auto", "cpu")
+        )
+        if self._device.type != "cpu":
+            self._model.to(self._device)
         if self.threads:
             torch.set_num_threads(self.threads)
         parameters = inspect.signature(self._model.forward).parameters
@@ -241,9 +250,16 @@ class HFLLM(LLM):
     def _forward(self, ids: Any, mask: Any, positions: Any, cache: Any) -> tuple[Any, Any]:
         kwargs = {self._keep_arg: 1} if self._keep_arg else {}
         kwargs[self._cache_arg] = cache
-        out = self._model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, **kwargs)
+        device = self._device
+        out = self._model(
+            input_ids=ids.to(device),
+            attention_mask=mask.to(device),
+            position_ids=positions.to(device),
+            use_cache=True,
+            **kwargs,
+        )
         cache = out.cache if getattr(out, "cache", None) is not None else getattr(out, "past_key_values", None)
-        return out.logits[:, -1, :].float(), cache
+        return out.logits[:, -1, :].float().cpu(), cache
 
     def _prefill(self, rows: list[_Row]) -> tuple[Any, Any, Any, Any, int]:
         """Run the prompts: (last logits, cache, attention mask, next positions, padded prompt width)."""
@@ -320,8 +336,8 @@ class HFLLM(LLM):
             return [[] for _ in positions]
         with torch.inference_mode():
             index = torch.tensor(wanted)
-            kwargs = {self._keep_arg: index} if self._keep_arg == "logits_to_keep" else {}
-            logits = self._model(input_ids=torch.tensor([ids]), **kwargs).logits[0].float()
+            kwargs = {self._keep_arg: index.to(self._device)} if self._keep_arg == "logits_to_keep" else {}
+            logits = self._model(input_ids=torch.tensor([ids]).to(self._device), **kwargs).logits[0].float().cpu()
             if not kwargs:
                 logits = logits[index]
             logp = torch.log_softmax(logits, dim=-1)
@@ -339,5 +355,5 @@ def _left_pad(tensor: Any, width: int) -> Any:
     missing = width - tensor.shape[2]
     if missing == 0:
         return tensor
-    pad = torch.zeros((*tensor.shape[:2], missing, tensor.shape[3]), dtype=tensor.dtype)
+    pad = torch.zeros((*tensor.shape[:2], missing, tensor.shape[3]), dtype=tensor.dtype, device=tensor.device)
     return torch.cat([pad, tensor], dim=2)

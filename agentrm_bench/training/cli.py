@@ -182,7 +182,9 @@ def _collect_mcts(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
     )
     if args.ray_address and args.executor != "ray":
-        raise ValueError("--ray-address is for --executor ray")
+        from .artifacts import TrainingError
+
+        raise TrainingError("--ray-address is for --executor ray")
     outputs = collect(
         args.model,
         _names(args.tasks),

@@ -133,9 +133,10 @@ def search_instance(job: dict[str, Any], task: str, split: str, index: int) -> t
     settings = Settings(**job["search"])
     seed = episode_seed(job["seed"], task, index)
     search = Search(_CACHE[key], task, index, seed, _CACHE["llm"], chat_format.prompter(task, job["history"]), settings)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     tree = run_sync(search.search())
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     summary = {
         "task": task,
         "split": split,
@@ -147,6 +148,7 @@ def search_instance(job: dict[str, Any], task: str, split: str, index: int) -> t
         "tokens": search.tokens,
         "env_steps": search.env_steps,
         "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu_seconds, 3),
     }
     return tree.to_json(settings), summary
 
@@ -197,6 +199,7 @@ def finalize(out: Path) -> dict[str, Any]:
         "env_steps": sum(s["env_steps"] for s in summaries),
         "search_seconds": round(seconds, 1),
         "nodes_per_s": round(nodes / seconds, 3) if seconds else None,
+        "nodes_per_cpu_s": round(nodes / cpu, 3) if (cpu := sum(s.get("cpu_seconds", 0) for s in summaries)) else None,
         "tokens_per_s": round(sum(s["tokens"] for s in summaries) / seconds, 2) if seconds else None,
         "values_digest": artifacts.file_digest(out / VALUES),
         "outcomes_digest": artifacts.file_digest(out / OUTCOMES),

@@ -92,7 +92,7 @@ def train(
     step, start_batch, history = _resume(model, optimizer, scheduler, out / CHECKPOINT)
     model.train()
     bar = tqdm(total=len(plan), initial=start_batch, desc=desc, unit="batch", disable=not show_progress)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     seen = tokens = 0
     window: list[float] = []
     try:
@@ -119,6 +119,7 @@ def train(
     finally:
         bar.close()
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started  # this process's CPU time: comparable on a busy machine
     model.eval()
     return {
         "examples": len(examples),
@@ -126,6 +127,8 @@ def train(
         "optimizer_steps": step,
         "trained_examples_this_run": seen,
         "seconds_this_run": round(seconds, 2),
+        "cpu_seconds_this_run": round(cpu_seconds, 2),
+        "cpu_seconds_per_1000_examples": round(1000 * cpu_seconds / seen, 1) if seen else None,
         "examples_per_s": round(seen / seconds, 3) if seconds > 0 else None,
         "tokens_per_s": round(tokens / seconds, 1) if seconds > 0 else None,
         "seconds_per_1000_examples": round(1000 * seconds / seen, 1) if seen else None,
