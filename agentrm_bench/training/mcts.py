@@ -21,6 +21,7 @@ from ..prompts.react import ReActPrompter
 from ..prompts.trajectory import Trajectory
 from ..search.run import EpisodeRun, Sampling
 from ..search.tree import Node
+from .artifacts import TrainingError
 
 RETURNS = ("success", "progress")
 
@@ -130,7 +131,7 @@ class Search:
         if self.settings.return_kind == "success":
             return 1.0 if trajectory.success else 0.0
         if trajectory.progress is None:
-            raise ValueError(f"{self.run.task} reports no progress on this split: use the success return")
+            raise TrainingError(f"{self.run.task} reports no progress on this split: use --return success")
         return float(trajectory.progress)
 
     async def search(self) -> Tree:

@@ -48,15 +48,15 @@ class Scale:
 
 SCALES = {
     "small": Scale(
-        expert_instances=8,
-        sft=loop.Schedule(epochs=1, batch_size=2, lr=3e-4, save_every=5),
-        mcts_instances=2,
+        expert_instances=4,
+        sft=loop.Schedule(epochs=1, batch_size=2, lr=3e-4, save_every=2),
+        mcts_instances=1,
         simulations=2,
         expansions=2,
-        mcts_max_turns=5,
-        rm=loop.Schedule(epochs=1, batch_size=2, lr=1e-4, save_every=5),
-        eval_limit=2,
-        eval_max_turns=5,
+        mcts_max_turns=4,
+        rm=loop.Schedule(epochs=1, batch_size=2, lr=1e-4, save_every=2),
+        eval_limit=1,
+        eval_max_turns=4,
     ),
     "full": Scale(
         expert_instances=560,
