@@ -143,6 +143,7 @@ def write_into(model: Any, tokenizer: Any, out: Path, base: str, *, num_labels: 
     names = sorted(p.name for p in scratch.iterdir())
     last = [n for n in names if n in ("adapter_config.json", "config.json")]
     for name in [n for n in names if n not in last] + last:
+        (scratch / name).chmod(0o644)  # readable like any model folder (the scratch folder is private)
         os.replace(scratch / name, out / name)
     scratch.rmdir()
 
