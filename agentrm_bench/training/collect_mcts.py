@@ -161,7 +161,10 @@ def _local(job: dict[str, Any], todo: list[tuple[str, str, int]]) -> Iterator[tu
 def _ray(
     job: dict[str, Any], todo: list[tuple[str, str, int]], address: str | None
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    from ..ray_executor import connect
+    try:  # the executors package of the layout issue; ray_executor before it
+        from ..executors.ray import connect
+    except ImportError:
+        from ..ray_executor import connect
 
     ray = connect(address)
     remote = ray.remote(max_retries=1)(search_instance)
