@@ -119,7 +119,8 @@ def save(
 
         model.peft_config["default"].base_model_name_or_path = base
         model.peft_config["default"].save_pretrained(folder)
-        weights = get_peft_model_state_dict(model)
+        # embeddings are never trained here; "auto" would look the base's config up on a hub
+        weights = get_peft_model_state_dict(model, save_embedding_layers=False)
         cast = getattr(torch, dtype)
         save_file(
             {k: v.detach().to(cast).contiguous().cpu() for k, v in weights.items()},
