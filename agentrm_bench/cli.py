@@ -22,6 +22,8 @@ from .records import read_records
 from .registry import UnknownPluginError
 from .sandbox.errors import SandboxError
 from .search import strategy as strategies
+from .training import cli as training_cli
+from .training.artifacts import TrainingError
 
 EXIT_USAGE = 2
 
@@ -50,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         leaderboard.SubmissionError,
         RayUnavailableError,
         SandboxError,
+        TrainingError,
     ) as exc:
         print(f"agentrm-bench: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -215,6 +218,8 @@ def _parser() -> argparse.ArgumentParser:
     q = board_sub.add_parser("readme", parents=[board], help="write BOARD/README.md from the submissions")
     q.add_argument("--check", action="store_true", help="only check that README.md is up to date (exit 1 if not)")
     q.set_defaults(handler=_cmd_leaderboard_readme)
+
+    training_cli.add_commands(sub, _positive_int, _non_negative_int)  # collect expert|mcts, train policy|rm
 
     p = sub.add_parser("data", help="upstream data: where it is and fetching it")
     data_sub = p.add_subparsers(title="data commands", metavar="ACTION")

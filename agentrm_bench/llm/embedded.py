@@ -104,7 +104,7 @@ def ensure_converted() -> Path:
 
 def _convert(source: Path, out: Path) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the file is local; never reach a hub
-    from .hf import passive_threads
+    from .threads import passive_threads
 
     passive_threads()
     import torch

@@ -9,7 +9,6 @@ Weights load from safetensors only; ``trust_remote_code`` stays off unless the u
 from __future__ import annotations
 
 import inspect
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,17 +17,8 @@ from typing import Any
 from .base import LLM, Generation, LLMError, Message, MicroBatcher, ModelSpecError
 from .chat import assistant_token_positions, prompt_tokens, render
 from .kv_prefix import PrefixCache, cache_layers, make_cache
+from .threads import passive_threads
 from .weights import Weights, folder_weights
-
-
-def passive_threads() -> None:
-    """Make torch's OpenMP threads sleep, not spin, while they wait (before torch is first imported).
-
-    Spinning threads on a machine whose cores are shared (other processes, a busy CI box) turn every
-    thread barrier into a wait for the scheduler: measured here with 2 threads on 2 busy cores, the
-    embedded model decoded 0.8 tokens/s spinning against 11 sleeping. Set OMP_WAIT_POLICY to override.
-    """
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
 def check_model_dir(path: str | Path) -> Path:
@@ -36,6 +26,11 @@ def check_model_dir(path: str | Path) -> Path:
     folder = Path(path).expanduser()
     if not folder.is_dir():
         raise ModelSpecError(f"model path {str(path)!r} is not a folder (hf: takes a local transformers model folder)")
+    from .adapters import check_adapter, is_adapter
+
+    if is_adapter(folder):  # a LoRA adapter over a base model (agentrm-bench train policy / train rm)
+        check_adapter(folder)
+        return folder
     if not (folder / "config.json").is_file():
         raise ModelSpecError(f"{folder} has no config.json: not a transformers model folder")
     if not any(folder.glob("*.safetensors")):
@@ -73,6 +68,7 @@ class HFLLM(LLM):
         prefix_cache_tokens: int = 32768,
         threads: int | None = None,
         identify: Callable[[], Weights] | None = None,
+        device: str = "auto",
     ):
         # ``prepare`` makes the folder on first load (the embedded model converts its GGUF file then).
         self.path = Path(path) if prepare is not None else check_model_dir(path)
@@ -83,6 +79,7 @@ class HFLLM(LLM):
         self.trust_remote_code = trust_remote_code
         self.label = label or f"hf:{path}"
         self.dtype_name = dtype
+        self.device_name = device  # auto: a CUDA device when there is one (the model moves there), else the CPU
         self._model: Any = None
         self._tokenizer: Any = None
         self._batcher = MicroBatcher(self._run_batch, max_batch=max_batch)
@@ -109,14 +106,22 @@ class HFLLM(LLM):
         self._tokenizer = AutoTokenizer.from_pretrained(
             self.path, trust_remote_code=self.trust_remote_code, local_files_only=True
         )
-        self._model = AutoModelForCausalLM.from_pretrained(
+        from .adapters import load_model
+
+        self._model = load_model(
+            AutoModelForCausalLM,
             self.path,
             trust_remote_code=self.trust_remote_code,
-            use_safetensors=True,
-            local_files_only=True,
             dtype=getattr(torch, self.dtype_name),
         )
         self._model.eval()
+        self._device = torch.device(
+            "cuda"
+            if self.device_name == "auto" and torch.cuda.is_available()
+            else self.device_name.replace("auto", "cpu")
+        )
+        if self._device.type != "cpu":
+            self._model.to(self._device)
         if self.threads:
             torch.set_num_threads(self.threads)
         parameters = inspect.signature(self._model.forward).parameters
@@ -241,9 +246,16 @@ class HFLLM(LLM):
     def _forward(self, ids: Any, mask: Any, positions: Any, cache: Any) -> tuple[Any, Any]:
         kwargs = {self._keep_arg: 1} if self._keep_arg else {}
         kwargs[self._cache_arg] = cache
-        out = self._model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True, **kwargs)
+        device = self._device
+        out = self._model(
+            input_ids=ids.to(device),
+            attention_mask=mask.to(device),
+            position_ids=positions.to(device),
+            use_cache=True,
+            **kwargs,
+        )
         cache = out.cache if getattr(out, "cache", None) is not None else getattr(out, "past_key_values", None)
-        return out.logits[:, -1, :].float(), cache
+        return out.logits[:, -1, :].float().cpu(), cache
 
     def _prefill(self, rows: list[_Row]) -> tuple[Any, Any, Any, Any, int]:
         """Run the prompts: (last logits, cache, attention mask, next positions, padded prompt width)."""
@@ -320,8 +332,8 @@ class HFLLM(LLM):
             return [[] for _ in positions]
         with torch.inference_mode():
             index = torch.tensor(wanted)
-            kwargs = {self._keep_arg: index} if self._keep_arg == "logits_to_keep" else {}
-            logits = self._model(input_ids=torch.tensor([ids]), **kwargs).logits[0].float()
+            kwargs = {self._keep_arg: index.to(self._device)} if self._keep_arg == "logits_to_keep" else {}
+            logits = self._model(input_ids=torch.tensor([ids]).to(self._device), **kwargs).logits[0].float().cpu()
             if not kwargs:
                 logits = logits[index]
             logp = torch.log_softmax(logits, dim=-1)
@@ -339,5 +351,5 @@ def _left_pad(tensor: Any, width: int) -> Any:
     missing = width - tensor.shape[2]
     if missing == 0:
         return tensor
-    pad = torch.zeros((*tensor.shape[:2], missing, tensor.shape[3]), dtype=tensor.dtype)
+    pad = torch.zeros((*tensor.shape[:2], missing, tensor.shape[3]), dtype=tensor.dtype, device=tensor.device)
     return torch.cat([pad, tensor], dim=2)

@@ -69,10 +69,13 @@ def task_message(trajectory: Trajectory) -> str:
 class ReActPrompter:
     """Builds the chat messages for the next step of a trajectory."""
 
-    def __init__(self, task: str, *, show_actions: bool = False, use_example: bool = True):
+    def __init__(self, task: str, *, show_actions: bool = False, use_example: bool = True, history: int | None = None):
+        if history is not None and (not isinstance(history, int) or history < 0):
+            raise ValueError(f"history must be a number of steps >= 0, got {history!r}")
         self.task = task
         self.show_actions = show_actions
         self.use_example = use_example
+        self.history = history  # the most recent steps shown (None: all); fine-tuned policies see a window
         system = instruction(task)
         example = example_transcript(task) if use_example else None
         if example:
@@ -80,7 +83,14 @@ class ReActPrompter:
         self.system = system
 
     def settings(self) -> dict[str, object]:
-        return {"format": "react", "show_actions": self.show_actions, "example": self.use_example}
+        settings: dict[str, object] = {
+            "format": "react",
+            "show_actions": self.show_actions,
+            "example": self.use_example,
+        }
+        if self.history is not None:
+            settings["history"] = self.history
+        return settings
 
     def messages(
         self,
@@ -95,7 +105,12 @@ class ReActPrompter:
             {"role": "user", "content": task_message(trajectory)},
         ]
         turns: list[Message] = []
-        for step in trajectory.steps:
+        steps = trajectory.steps
+        if self.history is not None and len(steps) > self.history:
+            hidden = len(steps) - self.history
+            steps = steps[hidden:] if self.history else ()
+            head[1]["content"] += f"\n[{hidden} earlier step(s) not shown]"
+        for step in steps:
             turns.append({"role": "assistant", "content": format_step(step.thought, step.action)})
             turns.append({"role": "user", "content": f"Observation: {step.observation}"})
         if self.show_actions and admissible:

@@ -14,7 +14,8 @@ from typing import Any
 
 from ..llm.base import Message, MicroBatcher
 from ..llm.chat import render
-from ..llm.hf import check_model_dir, passive_threads
+from ..llm.hf import check_model_dir
+from ..llm.threads import passive_threads
 from ..llm.weights import folder_weights
 from ..prompts.trajectory import Trajectory
 from .agentrm_format import conversations
@@ -63,7 +64,11 @@ class ExplicitRM(RewardModel):
         if self._tokenizer.pad_token is None:
             self._tokenizer.pad_token = self._tokenizer.eos_token
         self._tokenizer.padding_side = "right"
-        self._model = AutoModelForSequenceClassification.from_pretrained(self.path, use_safetensors=True, **options)
+        from ..llm.adapters import load_model
+
+        self._model = load_model(
+            AutoModelForSequenceClassification, self.path, trust_remote_code=self.trust_remote_code
+        )
         self._model.config.pad_token_id = self._tokenizer.pad_token_id
         self._model.eval()
 

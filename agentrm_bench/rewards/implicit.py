@@ -25,7 +25,15 @@ from .base import RewardModel, RewardModelIdentity
 class ImplicitRM(RewardModel):
     kind = "implicit"
 
-    def __init__(self, policy: str | LLM, reference: str | LLM, *, beta: float = 1.0, aggregate: str = "sum"):
+    def __init__(
+        self,
+        policy: str | LLM,
+        reference: str | LLM,
+        *,
+        beta: float = 1.0,
+        aggregate: str = "sum",
+        example: bool = True,
+    ):
         if aggregate not in ("sum", "last"):
             raise ModelSpecError(f"implicit RM aggregate must be 'sum' or 'last', got {aggregate!r}")
         self.policy = make_llm(as_model_spec(policy)) if isinstance(policy, str) else policy
@@ -35,6 +43,7 @@ class ImplicitRM(RewardModel):
                 raise ModelSpecError(f"the implicit RM needs log-probabilities, which {model.name} models do not give")
         self.beta = beta
         self.aggregate = aggregate
+        self.example = bool(example)  # the in-context example in the scored prompt (off for fine-tuned policies)
         self._prompters: dict[str, ReActPrompter] = {}
 
     def settings(self) -> dict[str, Any]:
@@ -44,6 +53,7 @@ class ImplicitRM(RewardModel):
             "reference": self.reference.settings(),
             "beta": self.beta,
             "aggregate": self.aggregate,
+            **({} if self.example else {"example": False}),
         }
 
     def identity(self) -> RewardModelIdentity:
@@ -55,7 +65,9 @@ class ImplicitRM(RewardModel):
         return RewardModelIdentity(self.kind, mine.base_model, mine.parameters, digest)
 
     def conversation(self, trajectory: Trajectory) -> list[Message]:
-        prompter = self._prompters.setdefault(trajectory.task, ReActPrompter(trajectory.task))
+        if trajectory.task not in self._prompters:
+            self._prompters[trajectory.task] = ReActPrompter(trajectory.task, use_example=self.example)
+        prompter = self._prompters[trajectory.task]
         messages: list[Message] = [
             {"role": "system", "content": prompter.system},
             {"role": "user", "content": task_message(trajectory)},

@@ -51,6 +51,7 @@ class SearchPolicy(Policy):
         example: bool = True,
         rm_options: dict[str, Any] | None = None,
         model_options: dict[str, Any] | None = None,
+        history: int | None = None,
         **strategy_settings: Any,
     ):
         self.search_strategy = strategy_registry.create(self.strategy, **strategy_settings)
@@ -74,6 +75,9 @@ class SearchPolicy(Policy):
         self.max_tokens = max_tokens
         self.show_actions = bool(show_actions)
         self.example = bool(example)
+        if history is not None and (not isinstance(history, int) or history < 0):
+            raise ModelSpecError(f"history must be a number of steps >= 0, got {history!r}")
+        self.history = history  # steps shown to the model (None: all); a policy fine-tuned on a window uses it
         self.rm_options = dict(rm_options or {})
         self.model_options = dict(model_options or {})
         self._llm: LLM | None = None
@@ -91,7 +95,12 @@ class SearchPolicy(Policy):
             "rm": self.rm_spec,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
-            "prompt": {"format": "react", "show_actions": self.show_actions, "example": self.example},
+            "prompt": {
+                "format": "react",
+                "show_actions": self.show_actions,
+                "example": self.example,
+                **({"history": self.history} if self.history is not None else {}),
+            },
             **self.strategy_settings(),
         }
         if self.rm_options:
@@ -138,7 +147,9 @@ class SearchPolicy(Policy):
 
     def prompter(self, task: str) -> ReActPrompter:
         if task not in self._prompters:
-            self._prompters[task] = ReActPrompter(task, show_actions=self.show_actions, use_example=self.example)
+            self._prompters[task] = ReActPrompter(
+                task, show_actions=self.show_actions, use_example=self.example, history=self.history
+            )
         return self._prompters[task]
 
     # ------------------------------------------------------------------ playing

@@ -66,10 +66,10 @@ class BabyAIEnv(TextEnv):
     # ----------------------------------------------------------------- TextEnv hooks
     @property
     def num_instances(self) -> int:
-        return levels.NUM_INSTANCES
+        return levels.SPLIT_SIZES[self.split]
 
     def _start(self, index: int) -> tuple[str, str]:
-        self._instance = levels.instance(index)
+        self._instance = levels.instance(index, self.split)
         level = self._built.get(self._instance.level.number)
         if level is None:
             level = self._built[self._instance.level.number] = levels.build(self._instance.level)
@@ -79,7 +79,7 @@ class BabyAIEnv(TextEnv):
         self._level = level
         self._image = obs["image"]
         self._scene = render(level, self._image)
-        rows = self._annotations()
+        rows = self._annotations() if self.split == "test" else None  # subgoals are annotated for test rows only
         self._tracker = SubgoalTracker(rows[index]["subgoals"]) if rows is not None else None
         if self._expert is not None:
             self._expert.forget()

@@ -68,6 +68,14 @@ LEVELS: tuple[Level, ...] = (
 
 NUM_INSTANCES = len(LEVELS) * SEEDS_PER_LEVEL
 
+# A training pool (not AgentBoard's): every level with seeds from a range far from the test seeds, so
+# that fine-tuning data never comes from a test instance. Rows cycle through the levels (row k is level
+# k mod 28), so the first N rows of the split are a balanced sample of all levels.
+TRAIN_BASE_SEED = 100_000
+TRAIN_SEEDS_PER_LEVEL = 64
+NUM_TRAIN_INSTANCES = len(LEVELS) * TRAIN_SEEDS_PER_LEVEL
+SPLIT_SIZES = {"test": NUM_INSTANCES, "train": NUM_TRAIN_INSTANCES}
+
 
 @dataclass(frozen=True)
 class Instance:
@@ -78,10 +86,16 @@ class Instance:
     seed: int
 
 
-def instance(index: int) -> Instance:
-    """Row ``index`` -> (level, seed): rows run level by level, four seeds each, as AgentBoard lists them."""
-    if not 0 <= index < NUM_INSTANCES:
-        raise IndexError(f"BabyAI has {NUM_INSTANCES} instances, got index {index}")
+def instance(index: int, split: str = "test") -> Instance:
+    """Row ``index`` -> (level, seed): test rows run level by level, four seeds each, as AgentBoard lists
+    them; train rows cycle through the levels with seeds from ``TRAIN_BASE_SEED`` on."""
+    size = SPLIT_SIZES.get(split)
+    if size is None:
+        raise ValueError(f"BabyAI has splits {list(SPLIT_SIZES)}, got {split!r}")
+    if not 0 <= index < size:
+        raise IndexError(f"BabyAI's {split} split has {size} instances, got index {index}")
+    if split == "train":
+        return Instance(index, LEVELS[index % len(LEVELS)], TRAIN_BASE_SEED + index // len(LEVELS))
     return Instance(index, LEVELS[index // SEEDS_PER_LEVEL], BASE_SEED + index % SEEDS_PER_LEVEL)
 
 
