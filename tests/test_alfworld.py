@@ -1,5 +1,5 @@
-"""ALFWorld on its upstream engine: game lists, ETO text, our progress milestones, the planner expert,
-the engine process dying mid-episode, and (slow) the expert on every test game."""
+"""ALFWorld on its upstream engine: game lists, AgentBoard's and ETO's rules, our progress milestones, the
+planner expert, the engine process dying mid-episode, and (slow) the expert on every test game."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 
 import agentrm_bench  # noqa: F401  (registers the ids)
 from agentrm_bench import data, harness, tasks
+from agentrm_bench.envs.alfworld import conventions
 from agentrm_bench.envs.alfworld import games as alfworld_games
 from agentrm_bench.envs.alfworld import progress as alfworld_progress
 from agentrm_bench.envs.alfworld.env import ALFWorldEnv, first_observation, goal_text, later_observation
@@ -49,7 +50,9 @@ def game_file(split: str, index: int) -> Path:
 
 # ---------------------------------------------------------------------- games and data layer (no engine)
 def test_splits_are_etos_test_and_dev_sets():
+    """test (AgentBoard's rules) and test-eto (ETO's) are the same 134 games in ETO's order; dev is ETO's dev."""
     test, dev = alfworld_games.games("test"), alfworld_games.games("dev")
+    assert alfworld_games.games("test-eto") == test
     assert (len(test), len(dev)) == (134, 140)
     assert len({g for g, _ in test}) == 134 and len({g for g, _ in dev}) == 140
     assert test[0][0] == "pick_heat_then_place_in_recep-Apple-None-GarbageCan-10/trial_T20190908_145143_820541"
@@ -57,6 +60,10 @@ def test_splits_are_etos_test_and_dev_sets():
     with pytest.raises(ValueError, match="unknown split"):
         alfworld_games.games("train")
     assert ALFWorldEnv(split="dev").num_instances == 140  # no engine needed to count
+    # Turn budgets: AgentBoard's max_num_steps (eval_configs/main_results_all_tasks.yaml), ETO's max_steps.
+    assert [ALFWorldEnv(split=s).max_turns for s in ("test", "test-eto", "dev")] == [30, 40, 40]
+    assert ALFWorldEnv(split="test-eto", max_turns=7).max_turns == 7
+    assert tasks.get("alfworld").sizes == {"test": 134, "test-eto": 134, "dev": 140}
     with pytest.raises(ValueError, match="unknown split"):
         ALFWorldEnv(split="train")
 
@@ -135,6 +142,24 @@ def state(*changes: tuple[str, ...], at: str = "loc_start") -> list[tuple[str, .
     return facts + list(changes)
 
 
+def test_agentboard_reads_a_command_as_its_task_and_environment_do():
+    """agentboard/tasks/alfworld.py parseAction, then alfworld_env.py step's own trailing-period cut."""
+    read = conventions.agentboard_command
+    assert read("  put apple 3 in garbagecan 1 ") == "put apple 3 in/on garbagecan 1"
+    assert read("put apple 3 on countertop 1") == "put apple 3 in/on countertop 1"
+    assert read("put apple 3 in/on garbagecan 1") == "put apple 3 in/on garbagecan 1"  # the grammar's own form
+    assert read("take apple 3 from diningtable 1.") == "take apple 3 from diningtable 1"
+    assert read("look..") == "look" and read("check valid actions.") == "check valid actions"
+    assert read("go to in 1") == "go to in 1"  # only a text with "put" is rewritten
+    assert read("think: I should put it in the fridge") == "think: I should put it in/on the fridge"
+    assert conventions.agentboard_action_space(["go to desk 1", "look"]) == [
+        "go to desk 1",
+        "look",
+        "check valid actions",
+    ]
+    assert conventions.agentboard_action_space(["go to desk 1"]) == ["go to desk 1", "look", "check valid actions"]
+
+
 def test_puttwo_milestones_follow_the_objects():
     def reached(facts, won=False):
         return alfworld_progress.milestone(PUTTWO_GOAL, facts, won)
@@ -204,10 +229,62 @@ def test_text_that_is_not_a_command_is_answered_as_the_engine_answers_it(env):
         assert step_info["admissible_actions"] == info["admissible_actions"]
         # The engine itself, asked the same thing, says the same and changes nothing.
         answer = env.engine.step(text)
-        assert answer.feedback == "Nothing happens." and list(answer.admissible) == info["admissible_actions"]
+        assert answer.feedback == "Nothing happens."  # AgentBoard's list adds its "check valid actions":
+        assert conventions.agentboard_action_space(answer.admissible) == info["admissible_actions"]
     assert env.engine.step("look").facts == before.facts
     obs, *_, step_info = env.step("  go to sinkbasin 1\n")  # the engine strips the text, so do we
     assert step_info["valid_action"] and obs.startswith("On the sinkbasin 1, you see")
+
+
+def test_agentboard_answers_look_and_check_valid_actions_itself(env):
+    """The test split plays AgentBoard's alfworld_env.py: "check valid actions" never reaches the engine,
+    "look" shows the last "go to" / "open" answer (first the room line), "put X in Y" is rewritten."""
+    obs, info = env.reset(options={"index": 0})
+    room = obs.split("\n")[0]
+    assert env.convention == "agentboard" and info["admissible_actions"][-1] == "check valid actions"
+    obs, _, _, _, step_info = env.step("look")
+    assert obs == room and step_info["valid_action"]
+    engine_steps = []
+    env.engine.step = lambda command, real=env.engine.step: engine_steps.append(command) or real(command)
+    obs, reward, terminated, _, step_info = env.step("check valid actions")
+    expected = ", ".join(step_info["admissible_actions"])
+    assert obs == "Choose an action from these valid actions: " + expected and obs.endswith(
+        ", look, check valid actions"
+    )
+    assert engine_steps == [] and step_info["valid_action"] and (reward, terminated) == (0.0, False)
+    obs, *_ = env.step("go to sinkbasin 1.")
+    assert obs.startswith("On the sinkbasin 1, you see") and engine_steps == ["go to sinkbasin 1"]
+    assert env.step("inventory")[0] == "You are not carrying anything."
+    assert env.step("look")[0] == obs  # not the engine's own "You are facing the sinkbasin 1. ..."
+    assert (
+        env.step("think: the apple is here")[0] == "Nothing happens."
+    )  # no think action upstream: the engine's answer
+    env.step("take apple 3 from sinkbasin 1")
+    env.step("go to garbagecan 1")
+    env.step("go to microwave 1")
+    assert env.step("look")[0] == "The microwave 1 is closed."
+    env.step("heat apple 3 with microwave 1")
+    env.step("go to garbagecan 1")
+    obs, reward, terminated, _, step_info = env.step("put apple 3 in garbagecan 1")
+    assert obs == "You put the apple 3 in/on the garbagecan 1." and terminated and step_info["success"]
+
+
+def test_eto_sends_every_text_to_the_engine():
+    """test-eto plays ETO's alfworld_env.py: no special command, the text as the engine reads it; 40 turns."""
+    needs_engine()
+    game_file("test-eto", 0)
+    env = ALFWorldEnv(split="test-eto")
+    try:
+        obs, info = env.reset(options={"index": 0})
+        assert env.max_turns == 40 and "check valid actions" not in info["admissible_actions"]
+        for text in ("check valid actions", "go to sinkbasin 1.", "put apple 3 in garbagecan 1", "think: hm"):
+            obs, _, _, _, step_info = env.step(text)
+            assert (obs, step_info["valid_action"]) == ("Nothing happens.", False), text
+        env.step("go to sinkbasin 1")
+        obs, *_ = env.step("look")
+        assert obs.startswith("You are facing the sinkbasin 1.")  # the engine's own description
+    finally:
+        env.close()
 
 
 def test_planner_is_alfworlds_planner_expert(env):

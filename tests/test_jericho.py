@@ -259,6 +259,19 @@ def test_check_valid_actions_lists_without_advancing_and_is_cached(env):
     assert env.step(env.expert_action())[0].startswith("North of House")  # the game goes on unchanged
 
 
+def test_the_text_is_cut_before_it_is_tested_for_check_valid_actions(env):
+    """AgentBoard's task cuts the action (tasks/jericho.py parse_action) before its environment looks for
+    "check" and "action" (jericho_env.py validate_check_valid_actions)."""
+    env.reset(options={"index": 11})  # zork1
+    obs, *_ = env.step("look, check valid actions")  # cut to "look": the game answers
+    assert not obs.startswith(VALID_ACTIONS_PREFIX) and "West of House" in obs
+    obs, *_ = env.step("check. Then list the valid actions")  # cut to "check": the game's parser answers
+    assert not obs.startswith(VALID_ACTIONS_PREFIX)
+    assert env.step("Check the valid ACTIONS, please")[0].startswith(VALID_ACTIONS_PREFIX)
+    # No think action in AgentBoard's Jericho prompt: "think: ..." goes to the game like any text.
+    assert not env.step("think: the mailbox")[0].startswith(VALID_ACTIONS_PREFIX)
+
+
 def test_fallback_tagger_needs_no_spacy_model(env, monkeypatch):
     from agentrm_bench.envs.jericho import valid as jericho_valid
 

@@ -264,6 +264,18 @@ def test_lenient_reading_and_canonical_action(env):
     assert env.canonical_action("") is None
 
 
+def test_think_is_read_like_any_text_as_upstream_reads_it(env):
+    """No PDDL prompt of AgentBoard (prompts/VanillaAgent/pddl_vanilla_prompt.json) or AgentRM offers a think
+    action, so a "think: ..." text is what pddl_env.py's step makes of any text: an action when it names
+    one (text_to_action reads the first operator word and the object words), the listing when it holds
+    "check", else unreadable."""
+    env.reset(options={"index": 0})
+    obs, _, _, _, info = env.step("think: I should pick up ball1 at rooma with arm left")
+    assert info["valid_action"] and "Ball1 is carrying left." in obs  # executed, as upstream executes it
+    assert env.step("think: check what I can do")[0].startswith(text.VALID_PREFIX)
+    assert env.step("think: this is hard")[0] == text.UNREADABLE
+
+
 def test_fuzzed_texts_are_valid_exactly_when_the_task_reads_them():
     """The contract's fuzz, with validity judged by the task's own (lenient, upstream) reading."""
     data_file("pddl", "pddl/gripper.pddl")

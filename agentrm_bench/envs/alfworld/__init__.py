@@ -1,7 +1,9 @@
-"""ALFWorld (held-in): text-only ALFWorld on its upstream engine (TextWorld), shown as ETO shows it.
+"""ALFWorld (held-in): text-only ALFWorld on its upstream engine (TextWorld), under AgentBoard's rules
+(``test``, the nine-task table's) or ETO's (``test-eto``, ``dev``).
 
-``env.py`` the environment; ``engine.py`` the TextWorld engine and its planner; ``games.py`` the game
-lists; ``progress.py`` our milestones from each game's PDDL goal; ``upstream.py`` the game files.
+``env.py`` the environment; ``conventions.py`` the two upstream wrappers' rules; ``engine.py`` the
+TextWorld engine and its planner; ``games.py`` the game lists; ``progress.py`` our milestones from each
+game's PDDL goal; ``upstream.py`` the game files.
 """
 
 from ...task_spec import HELD_IN, TaskSpec
@@ -13,8 +15,8 @@ SPEC = TaskSpec(
     group=HELD_IN,
     category="embodied",
     headline="success",
-    sizes={"test": 134, "dev": 140},
-    max_turns=40,
+    sizes={"test": 134, "test-eto": 134, "dev": 140},
+    max_turns=30,  # AgentBoard's budget (test); test-eto and dev take ETO's 40
     entry_point="agentrm_bench.envs.alfworld.env:ALFWorldEnv",
     requires=("alfworld", "textworld"),
     extra="alfworld",

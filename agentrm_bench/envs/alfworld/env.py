@@ -1,17 +1,17 @@
-"""ALFWorld (text only) on its upstream engine, shown the way ETO and AgentRM show it.
+"""ALFWorld (text only) on its upstream engine, under AgentBoard's rules (``test``) or ETO's (``test-eto``, ``dev``).
 
-The game files are ALFWorld's ``json_2.1.1`` games through the data layer (``test``: ETO's 134
-``valid_unseen`` games in ETO's order; ``dev``: the 140 ``valid_seen`` games). Each file carries its own
-PDDL domain and text grammar, which the engine uses as is: that grammar gives the ETO/ReAct wording
-("put X in/on Y"), where the newer grammar bundled with alfworld 0.4 would not.
+The game files are ALFWorld's ``json_2.1.1`` games through the data layer (``test`` and ``test-eto``:
+the 134 ``valid_unseen`` games in ETO's order; ``dev``: the 140 ``valid_seen`` games). Each file carries
+its own PDDL domain and text grammar, which the engine uses as is: that grammar gives the ETO/ReAct
+wording ("put X in/on Y"), where the newer grammar bundled with alfworld 0.4 would not.
 
-Text, as ETO's evaluation code presents it: the first observation drops TextWorld's welcome banner and
-joins the remaining paragraphs with one newline ("You are in the middle of a room. Looking quickly
-around you, you see ...\\nYour task is to: ..."); later observations drop the "You arrive at loc N. "
-prefix the engine puts before a receptacle's description. Actions are the engine's commands (it strips
-surrounding whitespace and matches exactly); ``admissible_actions`` is the engine's list. Success is the
-engine's ``won`` (ETO's success and reward); the progress rate is OUR milestone definition
-(:mod:`.alfworld_progress`), not AgentBoard's annotations. The expert is the engine's Fast Downward
+What a text does depends on the split's convention (:mod:`.conventions`): under AgentBoard's (``test``,
+the one the nine-task table ran) the wrapper rewrites "put X in Y", answers "check valid actions" itself
+and answers "look" with the last location it showed; under ETO's the text goes to the engine as it is.
+In both, the first observation is the engine's intro without its welcome banner ("You are in the middle
+of a room. Looking quickly around you, you see ...\nYour task is to: ..."), later observations drop the
+"You arrive at loc N. " prefix, and success is the engine's ``won``. The progress rate is OUR milestone
+definition (:mod:`.progress`), not AgentBoard's annotations. The expert is the engine's Fast Downward
 planner. Snapshots replay the action prefix (the engine's state lives in C++).
 """
 
@@ -19,33 +19,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 
 from ... import data
 from ...env import Outcome, TextEnv
-from . import SPEC
+from . import SPEC, conventions
 from . import games as alfworld_games
+from .conventions import AGENTBOARD, first_observation, later_observation
 from .engine import DEFAULT_TIMEOUT_S, Engine, EngineState
 from .progress import Goal, milestone, parse_goal
 from .upstream import FILES
 
-ETO_MAX_STEPS = 40  # ETO's eval_agent/configs/task/alfworld.json
 NOTHING_HAPPENS = "Nothing happens."  # the engine's answer to any text that is not one of its commands
 TASK_PREFIX = "Your task is to: "
-ARRIVAL_PREFIX = "You arrive at loc "
+ARRIVAL_PREFIX = conventions.ARRIVAL_PREFIX
 
-
-def first_observation(feedback: str) -> str:
-    """The engine's intro without the welcome banner, paragraphs joined by one newline (as ETO shows it)."""
-    return "\n".join(feedback.split("\n\n")[1:])
-
-
-def later_observation(feedback: str) -> str:
-    """The engine's feedback without the "You arrive at loc N. " prefix (as ETO shows it)."""
-    if feedback.startswith(ARRIVAL_PREFIX):
-        return feedback[feedback.find(". ") + 2 :]
-    return feedback
+__all__ = ["ALFWorldEnv", "first_observation", "goal_text", "later_observation"]
 
 
 def goal_text(feedback: str) -> str:
@@ -57,7 +48,10 @@ def goal_text(feedback: str) -> str:
 
 
 class ALFWorldEnv(TextEnv):
-    """One ALFWorld household game per instance; success (the engine's ``won``) is the headline metric."""
+    """One ALFWorld household game per instance; success (the engine's ``won``) is the headline metric.
+
+    ``max_turns`` defaults to the split's upstream budget: 30 under AgentBoard's rules, 40 under ETO's.
+    """
 
     task_spec = SPEC
 
@@ -69,7 +63,12 @@ class ALFWorldEnv(TextEnv):
         engine_timeout_s: float = DEFAULT_TIMEOUT_S,
     ):
         super().__init__(split=split, max_turns=max_turns, render_mode=render_mode)
+        self.convention = conventions.SPLIT_CONVENTIONS[split]
+        if max_turns is None:
+            self.max_turns = conventions.MAX_TURNS[self.convention]
         self._games = alfworld_games.games(split)
+        self._room = ""  # AgentBoard: the room line of the intro, its answer to "look" before any move
+        self._location = ""  # AgentBoard: the last feedback of a "go to" / "open" that did something
         self._engine = Engine(engine_timeout_s)
         self._state: EngineState | None = None
         self._task_goal: Goal | None = None
@@ -105,26 +104,71 @@ class ALFWorldEnv(TextEnv):
         self._plan = []
         self._state = self._engine.start(str(path))
         self._milestone = milestone(self._task_goal, self._state.facts, self._state.won)
+        self._room = self._location = conventions.room_line(self._state.feedback)
         return first_observation(self._state.feedback), goal_text(self._state.feedback)
 
     def _act(self, action: str) -> Outcome:
-        state, goal = self._state, self._task_goal
-        assert state is not None and goal is not None
-        command = action.strip()
+        if self.convention == AGENTBOARD:
+            return self._act_agentboard(action)
+        feedback, valid = self._command(action)
+        return self._outcome(later_observation(feedback), valid)
+
+    def _act_agentboard(self, action: str) -> Outcome:
+        """AgentBoard's step: its rewrite of the text, its two special commands, then the engine."""
+        assert self._state is not None
+        command = conventions.agentboard_command(action)
+        if command == conventions.CHECK_VALID_ACTIONS:  # answered by the wrapper; the engine is not asked
+            return self._outcome(conventions.valid_actions_text(self._state.admissible), True)
+        feedback, valid = self._command(command)
+        if command == conventions.LOOK:
+            return self._outcome(later_observation(self._location), valid)
+        if conventions.keeps_for_look(command, feedback):
+            self._location = feedback
+        return self._outcome(later_observation(feedback), valid)
+
+    def _command(self, text: str) -> tuple[str, bool]:
+        """Send ``text`` to the engine; (its feedback, whether it was one of the engine's commands)."""
+        state = self._state
+        assert state is not None
+        command = text.strip()
         if command not in state.admissible:
             # The engine would answer exactly this and leave its state untouched (PddlEnv.step matches
             # the stripped text against its commands); answering here saves a round trip of ~0.1 s.
-            return Outcome(NOTHING_HAPPENS, False, self._milestone / len(goal.milestones))
+            return NOTHING_HAPPENS, False
         self._state = state = self._engine.step(command)
         if self._plan and self._plan[0] == command:
             self._plan.pop(0)  # the rest of an optimal plan is an optimal plan from the state it leads to
-        else:
+        elif command != conventions.LOOK:  # looking changes nothing the plan depends on
             self._plan = []
-        self._milestone = milestone(goal, state.facts, state.won)
-        return Outcome(later_observation(state.feedback), True, self._milestone / len(goal.milestones), state.won)
+        assert self._task_goal is not None
+        self._milestone = milestone(self._task_goal, state.facts, state.won)
+        return state.feedback, True
+
+    def _outcome(self, observation: str, valid: bool) -> Outcome:
+        state, goal = self._state, self._task_goal
+        assert state is not None and goal is not None
+        return Outcome(observation, valid, self._milestone / len(goal.milestones), state.won)
 
     def _admissible_actions(self) -> list[str] | None:
-        return None if self._state is None else list(self._state.admissible)
+        if self._state is None:
+            return None
+        if self.convention == AGENTBOARD:
+            return conventions.agentboard_action_space(self._state.admissible)
+        return list(self._state.admissible)
+
+    def _instance_info(self) -> dict[str, Any]:
+        return {"game": self.game_id} if self._index is not None else {}
+
+    def canonical_action(self, action: str) -> str | None:
+        """The command a text stands for under this split's convention, or None when the step is not valid."""
+        if self._state is None:
+            return None
+        command = action.strip()
+        if self.convention == AGENTBOARD:
+            command = conventions.agentboard_command(action).strip()
+            if command == conventions.CHECK_VALID_ACTIONS:
+                return command
+        return command if command in self._state.admissible else None
 
     def expert_action(self) -> str:
         """The next command of the engine's Fast Downward planner from the current state."""

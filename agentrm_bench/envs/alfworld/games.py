@@ -1,9 +1,12 @@
 """ALFWorld's evaluation games: which game files make each split, in which order, and their sha256.
 
-These are facts about the upstream benchmark, not its data. ``test`` is the set of 134 solvable
-``valid_unseen`` games that ETO and AgentBoard evaluate on, in the order of ETO's
-``eval_agent/data/alfworld/gamefile_id.txt`` so that index k here is ETO's task k. ``dev`` is ETO's dev
-split, the 140 solvable ``valid_seen`` games, sorted by folder name. Each game is named by its
+These are facts about the upstream benchmark, not its data. ``test`` and ``test-eto`` are the same 134
+solvable ``valid_unseen`` games that ETO and AgentBoard evaluate on (played under AgentBoard's and ETO's
+rules respectively, see :mod:`.conventions`), both in the order of ETO's
+``eval_agent/data/alfworld/gamefile_id.txt`` so that index k is ETO's task k (AgentBoard plays the same
+games in another order: its sorted file list shuffled by TextWorld's seed 1234; a game is named by
+``info["game"]`` in either split). ``dev`` is ETO's dev split, the 140 solvable ``valid_seen`` games,
+sorted by folder name. Each game is named by its
 ``<task folder>/<trial folder>`` and maps to the sha256 of its ``game.tw-pddl`` file from ALFWorld's
 ``json_2.1.1`` release (the files carry their own PDDL domain and text grammar, which give the
 ETO/ReAct wording). The game files themselves come through the data layer.
@@ -15,7 +18,7 @@ from functools import cache
 
 # ALFWorld's release archive of the generated TextWorld games (alfworld-download before 0.4.0).
 TW_PDDL_ARCHIVE = "https://github.com/alfworld/alfworld/releases/download/0.2.2/json_2.1.1_tw-pddl.zip"
-SPLIT_FOLDERS = {"test": "valid_unseen", "dev": "valid_seen"}
+SPLIT_FOLDERS = {"test": "valid_unseen", "test-eto": "valid_unseen", "dev": "valid_seen"}
 
 # One game per line: <task folder>/<trial folder>:<sha256 of its game.tw-pddl>.
 TEST_GAMES = """
@@ -301,7 +304,7 @@ pick_two_obj_and_place-Watch-None-Dresser-205/trial_T20190907_182211_592010:6018
 @cache
 def games(split: str) -> tuple[tuple[str, str], ...]:
     """The (game id, sha256) pairs of ``split``, in index order."""
-    block = {"test": TEST_GAMES, "dev": DEV_GAMES}.get(split)
+    block = {"test": TEST_GAMES, "test-eto": TEST_GAMES, "dev": DEV_GAMES}.get(split)
     if block is None:
         raise ValueError(f"alfworld: unknown split {split!r}; known: {sorted(SPLIT_FOLDERS)}")
     pairs = []
@@ -317,5 +320,6 @@ def game_path(split: str, game: str) -> str:
 
 
 def catalogue_files() -> list[tuple[str, str]]:
-    """(relative path, sha256) of every game file of every split, for the data layer."""
-    return [(game_path(split, game), digest) for split in SPLIT_FOLDERS for game, digest in games(split)]
+    """(relative path, sha256) of every game file of every split (once each), for the data layer."""
+    files = {game_path(split, game): digest for split in SPLIT_FOLDERS for game, digest in games(split)}
+    return list(files.items())

@@ -9,21 +9,23 @@ What an episode looks like, and where each part is decided:
   data file's ``init_obs`` on all 112 rows;
 * progress -- AgentBoard's subgoal patterns (:mod:`.babyai_progress`), read from the data file's
   ``subgoals``; without that file progress is reported as unavailable (``None``);
-* success -- the level's own signal: the minigrid level ends the episode with a positive reward at
-  some primitive step of a command; the episode then terminates.
-* no terminal failure -- a strict level reports "failure" (done with reward 0) when its instruction is
-  broken, e.g. a door opened out of order. AgentBoard does not stop there (it keeps the episode going
-  unless its own progress is already above 0.5) and the level stays playable, so neither does this
-  environment: ``info["level_status"]`` says "failure" for that step and the episode goes on. This
-  matters beyond fidelity: in ``OpenDoorsOrderN4Debug`` (rows 60, 62, 63) the level's strict checker
-  reports failure on *every* first door of a two-door order, right or wrong (it re-checks the same
-  toggle against the second door), so with failure as terminal those rows could not be solved at all.
-  Opening the second door afterwards makes the level report success.
+* the end of an episode and success -- AgentBoard's rule (``babyai_env.py`` ``update``): after a
+  command, the level's verdict at its *last* primitive step decides. When the level reports done there
+  (success, or a strict level's "failure"), "\n The task is completed." is appended to the observation;
+  then, with progress (subgoals matched, this very observation included) at or below 0.5, the episode
+  goes on all the same, and above it the episode ends as a success -- a strict level's failure too.
+  Independently, once every subgoal is matched the episode ends as a success, with the same sentence
+  appended. Success is "the episode ended" (AgentBoard's task loop counts it so). Without the annotation
+  file there is no progress to apply the rule to: the level's own success at the last primitive ends
+  the episode as a success.
 
-A command's primitives stop early when one leaves the agent's view unchanged (a walk blocked by a
-closed door), as AgentBoard's do, and when the level reports success (stepping a finished level is
-undefined in minigrid). minigrid's own step limit is lifted (AgentBoard ignores it too): the turn
-limit of the episode is the only limit.
+A command's primitives all run (AgentBoard does not stop when the level reports done half-way: in an
+Open level "toggle and go through" opens the door, and the final step into the doorway is what the
+level judges, so only "toggle" itself ends such a level), except that the expansion stops at the first
+primitive that leaves the agent's view unchanged (a walk blocked by a closed door), as AgentBoard's
+does. A command that expands to no primitive at all (e.g. "go to" an object already faced) is answered
+"No change in state." and changes nothing. minigrid's own step limit is lifted (AgentBoard ignores it
+too): the turn limit of the episode is the only limit.
 """
 
 from __future__ import annotations
@@ -98,12 +100,20 @@ class BabyAIEnv(TextEnv):
         primitives = scene.commands.get(command)
         if primitives is None:
             return self._outcome(scene.refusals.get(command, NOT_RECOGNIZED), valid=False)
+        if not primitives:  # AgentBoard: an admissible command with nothing to do changes nothing
+            return self._outcome(NO_CHANGE, valid=True)
         self._image, status = run_primitives(self._level, self._image, primitives)
         self._scene = render(self._level, self._image)
-        observation = self._scene.text + (TASK_COMPLETED if status == "success" else "")
-        if self._tracker is not None:
-            self._tracker.update(observation)
-        return self._outcome(observation, valid=True, success=status == "success", status=status)
+        level_done = status != "running"
+        observation = self._scene.text + (TASK_COMPLETED if level_done else "")
+        if self._tracker is None:
+            return self._outcome(observation, valid=True, success=status == "success", status=status)
+        progress = self._tracker.update(observation)
+        done = level_done and progress > 0.5
+        if progress == 1 and not done:
+            done = True
+            observation += TASK_COMPLETED
+        return self._outcome(observation, valid=True, success=done, status=status)
 
     def _admissible_actions(self) -> list[str] | None:
         return list(self._scene.commands) if self._scene is not None else None
@@ -190,20 +200,17 @@ class BabyAIEnv(TextEnv):
 def run_primitives(level: Any, image: np.ndarray, primitives: tuple[int, ...]) -> tuple[np.ndarray, str]:
     """Step ``level`` through a command's ``primitives``, starting from the agent view ``image``.
 
-    Returns the last view and the level's verdict: "success" (it reported done with a reward; the
-    command stops there), "failure" (it reported done without reward at some step; the command and
-    the episode go on, as in AgentBoard) or "running". Also stops after a primitive that leaves the
-    view unchanged, as AgentBoard does.
+    Returns the last view and the level's verdict at the last primitive stepped, as AgentBoard reads
+    it: "success" (done with a reward), "failure" (done without) or "running". Every primitive runs,
+    whatever the level said half-way, except that the expansion stops after a primitive that leaves the
+    view unchanged, as AgentBoard's does.
     """
     status = "running"
     for primitive in primitives:
         obs, reward, terminated, _, _ = level.step(primitive)
         unchanged = np.array_equal(obs["image"], image)
         image = obs["image"]
-        if terminated:
-            if reward > 0:
-                return image, "success"
-            status = "failure"
+        status = ("success" if reward > 0 else "failure") if terminated else "running"
         if unchanged:
             break
     return image, status

@@ -30,8 +30,15 @@ decides which of several equally short walks is taken, and so where a walk that 
 
 An object is only offered when a walk to it exists, and the numbers in the commands count only the
 objects a walk reaches (as in AgentBoard), so they can differ from the numbers in the description when
-an object of the same name is out of reach. Feedback texts are AgentBoard's, except that a door out of
-reach for "toggle and go through" is named with its number (AgentBoard printed its counter table).
+an object of the same name is out of reach. Feedback texts are AgentBoard's word for word, including
+its slip for a closed or locked door out of reach for "toggle and go through": the door is named with
+AgentBoard's counter table of the doors seen so far ("... red closed door {'red closed door': 1}, as
+there is no path leading to it.").
+
+A command is read as AgentBoard reads it: lower-cased and stripped, nothing else. In particular "pick
+up <obj> <n>" -- the spelling of AgentBoard's (and AgentRM's) prompt -- is not a command of its action
+table ("pickup"), so it is answered "The action is not recognized. Please check valid actions.", as
+upstream answered it.
 """
 
 from __future__ import annotations
@@ -86,16 +93,8 @@ class Scene:
 
 
 def normalize_command(action: str) -> str:
-    """As AgentBoard reads a command: lower-cased, stripped; and "pick up" read as "pickup".
-
-    AgentBoard's (and AgentRM's) prompts tell the model to write "pick up <obj> <id>" while its
-    action table says "pickup", so the prompt's own spelling is accepted too. Nothing else is
-    forgiven: inner spacing must match.
-    """
-    text = action.lower().strip()
-    if text.startswith("pick up "):
-        text = "pickup " + text[len("pick up ") :]
-    return text
+    """As AgentBoard's ``step`` reads a command: lower-cased and stripped (inner spacing must match)."""
+    return action.lower().strip()
 
 
 def render(env: Any, image: np.ndarray) -> Scene:
@@ -266,9 +265,9 @@ def _fill_commands(scene: Scene, view: _View, seen: list[Seen], barriers: list[t
                 )
                 continue
         path = walk(thing.pos, onto=False)
-        if path is None:
+        if path is None:  # AgentBoard names the door by its counter table here, not by its number
             refusals[f"toggle and go through {label}"] = (
-                f"You cannot toggle and go through {label}, as there is no path leading to it."
+                f"You cannot toggle and go through {thing.name} {door_counts}, as there is no path leading to it."
             )
         else:
             commands[f"toggle and go through {label}"] = (*path, TOGGLE, FORWARD)

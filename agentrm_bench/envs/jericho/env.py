@@ -3,8 +3,10 @@
 * Instances -- AgentBoard's 20 games in its order; the agent sees AgentBoard's hand-written goal and
   first observation (:mod:`.jericho_games`), while the interpreter starts the real game with
   jericho's walkthrough seed, as AgentBoard's environment does.
-* Actions -- cut and cleaned as AgentBoard does (:mod:`.jericho_text`); "check valid actions" lists
-  jericho's valid actions for the current state without advancing the game (:mod:`.jericho_valid`).
+* Actions -- cut and cleaned as AgentBoard does (:mod:`.jericho_text`); a cut text holding "check" and
+  "action" lists jericho's valid actions for the current state without advancing the game
+  (:mod:`.jericho_valid`), as AgentBoard's environment answers it ("look, check valid actions" is cut
+  to "look" first, so it looks).
 * Progress -- OURS, not AgentBoard's: AgentBoard's per-game subgoal snippets are not public, so each
   game's snippets were written from the game itself (the responses at the score increases along
   jericho's walkthrough up to where AgentBoard's goal is met, see :mod:`.jericho_subgoals`), matched
@@ -33,10 +35,12 @@ from .text import (
     CHECK_VALID_ACTIONS,
     VALID_ACTIONS_PREFIX,
     SnippetTracker,
+    agentboard_cut,
     clean_observation,
     cut_action,
     is_blocked,
     is_check_valid_actions,
+    to_game_input,
 )
 
 MAX_STEPS = 30  # AgentBoard's run configuration (run.max_num_steps)
@@ -89,12 +93,13 @@ class JerichoEnv(TextEnv):
     def _act(self, action: str) -> Outcome:
         tracker = self._tracker
         assert tracker is not None and self._game is not None
-        if is_check_valid_actions(action):
+        cut = agentboard_cut(action)  # AgentBoard's task cuts the text before its environment sees it
+        if is_check_valid_actions(cut):
             listed, cached = jericho_valid.valid_actions(self._frotz, self._game.name)
             text = VALID_ACTIONS_PREFIX + ", ".join([*listed, CHECK_VALID_ACTIONS])
             extra = {"valid_actions_cached": cached, "valid_actions_tagger": jericho_valid.tagger_name()}
             return Outcome(text, True, tracker.progress, extra=extra | {"agentboard_valid": True})
-        command = cut_action(action)
+        command = to_game_input(cut)
         if is_blocked(command):
             return Outcome(BLOCKED_TEXT, False, tracker.progress, extra={"agentboard_valid": True})
         frotz = self._frotz
@@ -136,7 +141,7 @@ class JerichoEnv(TextEnv):
         """
         k = 0
         for action in self._actions:  # stops at the first step off the path: cheap after fuzzing too
-            if is_check_valid_actions(action):
+            if is_check_valid_actions(agentboard_cut(action)):
                 continue
             if k == len(self._expert) or cut_action(action) != self._expert[k]:
                 break

@@ -7,7 +7,7 @@ every game response by turning newlines into spaces, collapsing runs of spaces a
 stripped of every character that is not a letter, digit or whitespace, the FIRST still-open snippet
 contained in the observation earns one point (at most one per step), progress = points / snippets,
 kept as a running maximum. A special action ("check valid actions": any action containing both
-"check" and "action") lists the valid actions without advancing the game. All of that is
+"check" and "action" once cut) lists the valid actions without advancing the game. All of that is
 reimplemented here from those rules.
 
 Two guards are ours, because a Z-machine interpreter reads raw bytes and obeys more than the game:
@@ -46,16 +46,21 @@ _SCORE_NOTICE = re.compile(r"\[Your score .*?\]")
 
 
 def is_check_valid_actions(action: str) -> bool:
-    """AgentBoard's test for its special action: both words appear (case-insensitive)."""
+    """AgentBoard's test for its special action: both words appear (case-insensitive) in the cut text."""
     lowered = action.strip().lower()
     return "check" in lowered and "action" in lowered
 
 
-def cut_action(action: str) -> str:
-    """AgentBoard's cut (first comma, first period, 20 words), then our byte-safety guard."""
+def agentboard_cut(action: str) -> str:
+    """AgentBoard's cut of the model's action (``tasks/jericho.py`` ``parse_action``): first comma, first
+    period, 20 words. It comes before everything else, the "check valid actions" test included."""
     action = action.split(",")[0].split(".")[0]
-    action = " ".join(action.split(" ")[:MAX_WORDS])
-    return to_game_input(action)
+    return " ".join(action.split(" ")[:MAX_WORDS])
+
+
+def cut_action(action: str) -> str:
+    """AgentBoard's cut, then our byte-safety guard: the text the interpreter receives."""
+    return to_game_input(agentboard_cut(action))
 
 
 def to_game_input(action: str) -> str:
