@@ -141,6 +141,7 @@ def test_agentboard_first_observation_and_progress(env):
     assert "In your inventory, you see:" in obs
     assert env.max_turns == 30 and info["progress"] == 0.0
     assert "reset task" not in info["admissible_actions"] and "look around" in info["admissible_actions"]
+    assert info["admissible_actions"][-1] == "check valid actions"  # AgentBoard lists its own command
     obs, _, _, _, info = env.step("go to hallway")
     assert obs == "You move to the hallway." and info["valid_action"] and info["progress"] == 0.0
     obs, _, _, _, info = env.step("go to greenhouse")

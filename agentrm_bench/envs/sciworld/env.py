@@ -16,9 +16,10 @@ Splits and their rules (see :mod:`.sets` for the problems, :mod:`.rules` for the
 
 An observation after an action is the simulator's reply, unchanged (or the loop's own, above).
 ``admissible_actions`` is the simulator's list of valid action-object combinations, less ``reset
-task`` (resetting is ``reset()``'s job); an action outside that list is marked invalid but still sent
-to the simulator, which answers it in its own words. The expert plays the simulator's gold path for the
-variation (checked to complete; see :meth:`ScienceWorldEnv._gold_path`).
+task`` (resetting is ``reset()``'s job), plus ``check valid actions`` on ``test``; an action outside
+that list is marked invalid but still sent to the simulator, which answers it in its own words. The
+expert plays the simulator's gold path for the variation (checked to complete; see
+:meth:`ScienceWorldEnv._gold_path`).
 
 Branching replays the action prefix: the simulator state lives in the JVM and cannot be copied, and
 with the JVM's hash codes pinned (see :mod:`.sim`) a replay gives identical observations.
@@ -170,7 +171,11 @@ class ScienceWorldEnv(TextEnv):
         self.simulator.load(instance.task, instance.variation, instance.simplifications, gold_path)
 
     def _set_valid(self, actions: list[str]) -> None:
+        """The simulator's valid actions, plus the loop's own command where the loop lists it (AgentBoard's
+        get_action_space appends "check valid actions")."""
         self._valid = [a for a in actions if a not in HIDDEN_ACTIONS]
+        if self.rules.answers_check_valid_actions:
+            self._valid.append(rules.CHECK_VALID_ACTIONS)
         self._valid_set = frozenset(self._valid)
 
     def _gold_path(self) -> list[str]:
