@@ -21,7 +21,6 @@ import os
 import random
 import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 
 SETTINGS = {
@@ -94,13 +93,15 @@ def play(setting: str, order: str, paths_file: str, out: str, kind: str = "gold"
     os._exit(0)  # the JVM dies with this process
 
 
-def share(a: dict, b: dict, first_only: bool) -> tuple[int, int]:
+def share(pairs: list[tuple[dict, dict]], first_only: bool) -> str:
+    """How often two runs print the same observation at the same step of the same problem."""
     agree = total = 0
-    for index in a:
-        pairs = list(zip(a[index], b[index], strict=False))[: 1 if first_only else None]
-        total += len(pairs)
-        agree += sum(x == y for x, y in pairs)
-    return agree, total
+    for a, b in pairs:
+        for index in a:
+            steps = list(zip(a[index], b[index], strict=False))[: 1 if first_only else None]
+            total += len(steps)
+            agree += sum(x == y for x, y in steps)
+    return f"{agree / total:.2%} of {total}"
 
 
 def output(out_dir: Path, kind: str, setting: str, order: str) -> Path:
@@ -109,42 +110,25 @@ def output(out_dir: Path, kind: str, setting: str, order: str) -> Path:
 
 def summarize(out_dir: Path, kind: str) -> str:
     runs = {(s, h): json.loads(output(out_dir, kind, s, h).read_text()) for s, h in RUNS}
-    default = [r for (s, _), r in runs.items() if s == "default"]
-    lines = [f"== {kind} sequences"]
-    for first_only, what in ((True, "first observations"), (False, "all observations (<=30 turns)")):
-        lines.append(f"{what}:")
-        pairs = [share(a, b, first_only) for a, b in itertools.combinations(default, 2)]
-        agree, total = sum(p[0] for p in pairs), sum(p[1] for p in pairs)
-        lines.append(f"  default vs default, different histories: {agree / total:.2%} ({len(pairs)} pairs)")
-        for setting in SETTINGS:
-            mine = [r for (s, _), r in runs.items() if s == setting]
-            if setting != "default":
-                agree = total = 0
-                for a in mine:
-                    for b in default:
-                        x, n = share(a, b, first_only)
-                        agree, total = agree + x, total + n
-                lines.append(f"  {setting} vs default: {agree / total:.2%}")
-            same = [share(a, b, first_only) for a, b in itertools.combinations(mine, 2)]
-            agree, total = sum(p[0] for p in same), sum(p[1] for p in same)
-            lines.append(f"  {setting} vs itself, different histories: {agree / total:.2%} ({len(same)} pairs)")
-    # Modal default observation per step: how often each setting gives it.
-    lines.append("agreement with the most frequent default observation of each step:")
-    for setting in SETTINGS:
-        mine = [r for (s, _), r in runs.items() if s == setting]
-        agree = total = 0
-        for index in default[0]:
-            for step in range(min(len(r[index]) for r in default)):
-                modal = Counter(r[index][step] for r in default).most_common(1)[0][0]
-                for r in mine:
-                    if step < len(r[index]):
-                        total += 1
-                        agree += r[index][step] == modal
-        lines.append(f"  {setting}: {agree / total:.2%}")
-    variable = [i for i in default[0] if len({json.dumps(r[i]) for r in default}) > 1]
-    lines.append(
-        f"problems whose observations vary between default JVMs: {len(variable)} of 90: {sorted(map(int, variable))}"
-    )
+    by_setting = {setting: {h: r for (s, h), r in runs.items() if s == setting} for setting in SETTINGS}
+    default = by_setting["default"]
+    distinct = [h for h in default if not h.endswith("-again")]
+    lines = [f"== {kind} sequences (first observations | every observation)"]
+
+    def row(label: str, pairs: list[tuple[dict, dict]]) -> None:
+        lines.append(f"  {label}: {share(pairs, True)} | {share(pairs, False)}")
+
+    row("default, same history (fresh JVMs)", [(default["agentboard"], default["agentboard-again"])])
+    row("default, different histories", [(default[a], default[b]) for a, b in itertools.combinations(distinct, 2)])
+    for setting, mine in by_setting.items():
+        if setting != "default":
+            row(f"{setting} vs default", [(r, default[h]) for r in mine.values() for h in distinct])
+            row(f"{setting} vs itself, different histories", list(itertools.combinations(mine.values(), 2)))
+    first = [i for i in default["agentboard"] if len({default[h][i][0] for h in distinct}) > 1]
+    anywhere = [i for i in default["agentboard"] if len({json.dumps(default[h][i]) for h in distinct}) > 1]
+    lines.append(f"  problems whose first observation varies between default histories: {len(first)} of 90")
+    lines.append(f"    {sorted(map(int, first))}")
+    lines.append(f"  problems with any observation varying between default histories: {len(anywhere)} of 90")
     return "\n".join(lines)
 
 
