@@ -8,8 +8,8 @@ Splits and their rules (see :mod:`.sets` for the problems, :mod:`.rules` for the
   without touching the simulator, and the valid actions are listed a second time after every turn.
   Progress is AgentBoard's rate: each annotated subgoal is a regular expression searched in every
   step observation; the fraction found so far is the progress. Success is every subgoal found, which
-  ends the episode; the simulator's completion or failure does not (``info["score"]`` and
-  ``info["task_failed"]`` report them). At most 30 turns.
+  ends the episode; the simulator's completion or failure does not (``info["score"]``,
+  ``info["task_completed"]`` and ``info["task_failed"]`` report them). At most 30 turns.
 - ``test-eto`` / ``dev`` (ETO's sets): the first observation is the simulator's task description, as
   ETO's agent sees it; progress is the simulator's own score / 100 (ETO's reward); the episode ends
   when the simulator reports the task completed (success) or failed, or at ETO's per-task turn limit.
@@ -78,6 +78,7 @@ class ScienceWorldEnv(TextEnv):
         self._valid: list[str] = []
         self._valid_set: frozenset[str] = frozenset()
         self._score = 0.0  # the simulator's last score
+        self._completed = False  # the simulator reports the task completed
         self._gold: dict[sets.Instance, list[str]] = {}
         self.gold_fallbacks: set[sets.Instance] = set()  # instances whose own gold path did not complete
 
@@ -97,7 +98,7 @@ class ScienceWorldEnv(TextEnv):
         self._load(instance)
         look = self.simulator.step("look around")  # what the wrapper's reset() shows first
         self._set_valid(look.valid_actions)
-        self._score = look.score
+        self._score, self._completed = look.score, look.completed
         description = self.simulator.task_description()
         annotation = self._annotation(index)
         self._tracker = SubgoalTracker(annotation.subgoals) if annotation else None
@@ -117,7 +118,7 @@ class ScienceWorldEnv(TextEnv):
             return Outcome(turn, True, self._progress, extra=self._extra())
         valid = command in self._valid_set
         self._set_valid(turn.valid_actions)
-        self._score = turn.score
+        self._score, self._completed = turn.score, turn.completed
         success, failed = turn.completed, turn.score < 0 and self.rules.ends_on_failure
         if self._tracker is not None:
             progress: float | None = self._tracker.update(turn.observation)
@@ -144,7 +145,9 @@ class ScienceWorldEnv(TextEnv):
         return result
 
     def _extra(self) -> dict:
-        return {"score": int(round(100 * self._score)), "task_failed": self._score < 0}
+        """The simulator's own verdicts, which on ``test`` are not the episode's (AgentBoard's subgoals are)."""
+        score = int(round(100 * self._score))
+        return {"score": score, "task_completed": self._completed, "task_failed": self._score < 0}
 
     def _admissible_actions(self) -> list[str]:
         return list(self._valid)
