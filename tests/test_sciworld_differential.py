@@ -266,7 +266,10 @@ def report(split: str, tallies: dict[str, Tally]) -> str:
     lines = []
     for kind, t in tallies.items():
         share = t.agree / t.steps if t.steps else 1.0
-        extra = f"; ETO flag != ours in {t.eto_flag_differs} ep." if split != "test" else ""
+        extra = ""
+        if split != "test":
+            extra = f"; ETO's success flag != ours in {t.eto_flag_differs} ep."
+            extra += f", its reward < 0 on {t.eto_negative_reward} steps"
         lines.append(f"{split:8} {kind:6} {t.episodes:4} episodes {t.steps:6} steps, {share:8.2%} agree{extra}")
     return "\n".join(lines)
 
