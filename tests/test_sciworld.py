@@ -12,7 +12,7 @@ import pytest
 
 import agentrm_bench  # noqa: F401  (registers the ids)
 from agentrm_bench import data, harness
-from agentrm_bench.envs.sciworld import sets
+from agentrm_bench.envs.sciworld import rules, sets, sim
 from agentrm_bench.envs.sciworld.env import ScienceWorldEnv, SubgoalTracker
 from agentrm_bench.executors import worker
 from agentrm_bench.manifest import RunConfig
@@ -78,6 +78,32 @@ def test_subgoal_tracker_is_agentboards_rate():
     assert tracker.update("You focus on the orange.") == 1.0
 
 
+def test_each_split_follows_its_upstream_loop():
+    """AgentBoard's loop (agentboard/environment/scienceworld_env.py, tasks/scienceworld.py) for ``test``:
+    it answers "check valid actions" itself, lists valid actions again after every turn (its grounding
+    check), ends with success when every subgoal is found and plays on after the simulator's completion
+    or failure. ETO's (eval_agent/envs/sciworld_env.py) for its sets: the wrapper's done ends it."""
+    assert rules.rules_for("test") is rules.AGENTBOARD
+    assert rules.rules_for("test-eto") is rules.rules_for("dev") is rules.ETO
+    agentboard, eto = rules.AGENTBOARD, rules.ETO
+    assert agentboard.answers_check_valid_actions and agentboard.lists_valid_actions_after_turn
+    assert agentboard.success_by_subgoals and not agentboard.ends_on_failure
+    assert not (eto.answers_check_valid_actions or eto.lists_valid_actions_after_turn or eto.success_by_subgoals)
+    assert eto.ends_on_failure
+
+
+def test_check_valid_actions_reply_is_agentboards():
+    """get_action_space(abstract=True): the templates less any holding "reset", then the command itself."""
+    reply = rules.check_valid_actions_reply(["open OBJ", "reset task", "go OBJ", "look around"])
+    assert reply == "Choose an action from these valid actions: open OBJ, go OBJ, look around, check valid actions"
+
+
+def test_another_scienceworld_release_is_refused(monkeypatch):
+    monkeypatch.setattr(sim, "installed_version", lambda: "1.2.3")
+    with pytest.raises(sim.SimulatorVersionError, match=r"scienceworld 1\.2\.3 is installed.*ran 1\.1\.3.*pip install"):
+        sim.Simulator().load("boil", 0, "")
+
+
 def test_missing_annotations_give_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv(data.ENV_VAR, str(tmp_path))
     sets.agentboard_annotations.cache_clear()
@@ -116,6 +142,7 @@ def test_agentboard_first_observation_and_progress(env):
     assert "In your inventory, you see:" in obs
     assert env.max_turns == 30 and info["progress"] == 0.0
     assert "reset task" not in info["admissible_actions"] and "look around" in info["admissible_actions"]
+    assert info["admissible_actions"][-1] == "check valid actions"  # AgentBoard lists its own command
     obs, _, _, _, info = env.step("go to hallway")
     assert obs == "You move to the hallway." and info["valid_action"] and info["progress"] == 0.0
     obs, _, _, _, info = env.step("go to greenhouse")
@@ -132,6 +159,21 @@ def test_wrong_focus_fails_the_task_but_agentboard_plays_on(env):
     assert eto.max_turns == 10  # ETO's limit for this task
     _, reward, terminated, _, info = eto.step("focus on agent")
     assert terminated and info["task_failed"] and not info["success"] and reward == 0.0
+
+
+def test_agentboard_ends_on_its_subgoals_not_on_the_simulators_completion(env):
+    """AgentBoard's _check_is_done: done (and success) only when every subgoal is found; its loop ignores the
+    simulator's done. use-thermometer 7's fourth subgoal (",You move to the living room") can never match,
+    so the completed task plays on to the turn limit without success."""
+    data_file("sciworld", sets.AGENTBOARD_FILE)
+    env.reset(options={"index": 17})
+    completed_at, terminated, truncated = None, False, False
+    while not (terminated or truncated):
+        _, _, terminated, truncated, info = env.step(env.expert_action())
+        if info["task_completed"] and completed_at is None:
+            completed_at = env.turns
+    assert completed_at is not None and completed_at < 30 and truncated and env.turns == 30
+    assert not info["success"] and info["progress"] == pytest.approx(0.8)
 
 
 def test_eto_first_observation_and_score_progress(env):
@@ -205,9 +247,9 @@ def test_killed_jvm_raises_then_the_next_reset_starts_a_fresh_one(env):
     assert not env.simulator.running
     obs, info = env.reset(options={"index": 2})
     assert env.simulator.starts == starts + 1 and obs.startswith("Task Description:")
-    terminated = False
-    while not terminated:
-        _, _, terminated, _, info = env.step(env.expert_action())
+    terminated = truncated = False
+    while not (terminated or truncated):
+        _, _, terminated, truncated, info = env.step(env.expert_action())
     assert info["success"]
 
 
@@ -252,16 +294,18 @@ def test_a_jvm_crash_is_an_error_record_that_a_rerun_retries(tmp_path):
 
 # ----------------------------------------------------------------- the gold path solves every problem (slow)
 def expert_shard(split: str, indices: list[int]) -> list[dict]:
-    """Play the expert on ``indices`` with an ample turn budget (in a worker process: its own JVM)."""
+    """Play the expert on ``indices`` with an ample turn budget (in a worker process: its own JVM), until the
+    simulator reports the task completed (on ``test`` that is not AgentBoard's success, which needs every
+    subgoal and so the annotated solution's objects)."""
     env = ScienceWorldEnv(split=split, max_turns=1000)
     results = []
     try:
         for index in indices:
-            env.reset(options={"index": index})
+            _, info = env.reset(options={"index": index})
             terminated = truncated = False
-            while not (terminated or truncated):
+            while not (terminated or truncated or info.get("task_completed")):
                 _, _, terminated, truncated, info = env.step(env.expert_action())
-            results.append({"index": index, "success": info["success"], "turns": env.turns})
+            results.append({"index": index, "success": info["task_completed"], "turns": env.turns})
     finally:
         env.close()
     return results

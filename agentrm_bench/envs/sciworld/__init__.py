@@ -1,8 +1,9 @@
 """ScienceWorld (held-in): the real simulator (a JVM), as AgentBoard (``test``) and ETO (``test-eto``,
 ``dev``) play it.
 
-``env.py`` the environment; ``sets.py`` the splits and their rules; ``sim.py`` the simulator process;
-``upstream.py`` the annotation files it fetches.
+``env.py`` the environment; ``sets.py`` the problems of each split; ``rules.py`` the upstream loop each
+split follows; ``sim.py`` the simulator process (scienceworld 1.1.3); ``upstream.py`` the annotation files
+it fetches.
 """
 
 from ...task_spec import HELD_IN, TaskSpec

@@ -1,26 +1,28 @@
-"""ScienceWorld on its real simulator (the ``scienceworld`` package's JVM), as AgentBoard and ETO play it.
+"""ScienceWorld on its real simulator (scienceworld 1.1.3's JVM), as AgentBoard and ETO play it.
 
-Splits and their rules (see :mod:`.sciworld_sets`):
+Splits and their rules (see :mod:`.sets` for the problems, :mod:`.rules` for the loops):
 
 - ``test`` (AgentBoard's 90 problems, the default): the first observation is the goal as AgentBoard
   words it, then what AgentBoard shows first (the room after ``look around``, then the inventory).
+  Played as AgentBoard's loop plays it: ``check valid actions`` is answered with the action templates
+  without touching the simulator, and the valid actions are listed a second time after every turn.
   Progress is AgentBoard's rate: each annotated subgoal is a regular expression searched in every
-  step observation; the fraction found so far is the progress (a running maximum). At most 30 turns.
+  step observation; the fraction found so far is the progress. Success is every subgoal found, which
+  ends the episode; the simulator's completion or failure does not (``info["score"]``,
+  ``info["task_completed"]`` and ``info["task_failed"]`` report them). At most 30 turns.
 - ``test-eto`` / ``dev`` (ETO's sets): the first observation is the simulator's task description, as
-  ETO's agent sees it; progress is the simulator's own score / 100 (ETO's reward); ETO's per-task
-  limit on turns.
+  ETO's agent sees it; progress is the simulator's own score / 100 (ETO's reward); the episode ends
+  when the simulator reports the task completed (success) or failed, or at ETO's per-task turn limit.
 
-In every split an observation after an action is the simulator's reply, unchanged; success is the
-simulator reporting the task completed. A task the simulator marks failed (score below zero, e.g.
-focusing on a wrong object) ends an ETO episode, as ETO's loop does; AgentBoard's loop ignores it and
-plays on, so on ``test`` the episode continues (``info["task_failed"]`` says so). ``admissible_actions``
-is the simulator's list of valid action-object combinations, less ``reset task`` (resetting is
-``reset()``'s job); an action outside that list is marked invalid but still sent to the simulator,
-which answers it in its own words. The expert plays the simulator's gold path for the variation
-(checked to complete; see :meth:`ScienceWorldEnv._gold_path`).
+An observation after an action is the simulator's reply, unchanged (or the loop's own, above).
+``admissible_actions`` is the simulator's list of valid action-object combinations, less ``reset
+task`` (resetting is ``reset()``'s job), plus ``check valid actions`` on ``test``; an action outside
+that list is marked invalid but still sent to the simulator, which answers it in its own words. The
+expert plays the simulator's gold path for the variation (checked to complete; see
+:meth:`ScienceWorldEnv._gold_path`).
 
 Branching replays the action prefix: the simulator state lives in the JVM and cannot be copied, and
-with the JVM's hash codes pinned (see :mod:`.sciworld_sim`) a replay gives identical observations.
+with the JVM's hash codes pinned (see :mod:`.sim`) a replay gives identical observations.
 """
 
 from __future__ import annotations
@@ -30,8 +32,8 @@ import re
 
 from ... import data
 from ...env import Outcome, TextEnv
-from . import SPEC, sets
-from .sim import Simulator, SimulatorActionError
+from . import SPEC, rules, sets
+from .sim import Simulator, SimulatorActionError, Step
 
 TASK_HEADER = "Task Description:\n"
 HIDDEN_ACTIONS = frozenset({"reset task"})
@@ -54,6 +56,11 @@ class SubgoalTracker:
     def progress(self) -> float:
         return sum(self.seen) / len(self.seen) if self.seen else 0.0
 
+    @property
+    def complete(self) -> bool:
+        """Every pattern found: AgentBoard's success, which ends its episode."""
+        return all(self.seen)
+
 
 class ScienceWorldEnv(TextEnv):
     """One ScienceWorld problem per instance; one JVM per environment object, reused across episodes."""
@@ -64,12 +71,14 @@ class ScienceWorldEnv(TextEnv):
         super().__init__(split=split, max_turns=max_turns, render_mode=render_mode)
         self._turn_limit = max_turns  # None: each instance's upstream limit (set in _start)
         self._instances = sets.instances(split)
+        self.rules = rules.rules_for(split)
         self.simulator = Simulator()  # the JVM starts on the first reset, not here
         self._instance: sets.Instance | None = None
         self._tracker: SubgoalTracker | None = None
         self._valid: list[str] = []
         self._valid_set: frozenset[str] = frozenset()
         self._score = 0.0  # the simulator's last score
+        self._completed = False  # the simulator reports the task completed
         self._gold: dict[sets.Instance, list[str]] = {}
         self.gold_fallbacks: set[sets.Instance] = set()  # instances whose own gold path did not complete
 
@@ -89,7 +98,7 @@ class ScienceWorldEnv(TextEnv):
         self._load(instance)
         look = self.simulator.step("look around")  # what the wrapper's reset() shows first
         self._set_valid(look.valid_actions)
-        self._score = look.score
+        self._score, self._completed = look.score, look.completed
         description = self.simulator.task_description()
         annotation = self._annotation(index)
         self._tracker = SubgoalTracker(annotation.subgoals) if annotation else None
@@ -100,23 +109,45 @@ class ScienceWorldEnv(TextEnv):
 
     def _act(self, action: str) -> Outcome:
         command = action.strip()
-        valid = command in self._valid_set
         try:
-            step = self.simulator.step(command)
+            turn = self._turn(command)
         except SimulatorActionError as exc:  # a Java exception on this text; the JVM is still fine
-            extra = {"score": int(round(100 * self._score)), "task_failed": self._score < 0}
-            return Outcome(f"The simulator could not process that action ({exc}).", False, self._progress, extra=extra)
-        self._set_valid(step.valid_actions)
-        self._score = step.score
-        extra = {"score": int(round(100 * step.score)), "task_failed": step.score < 0}
+            observation = f"The simulator could not process that action ({exc})."
+            return Outcome(observation, False, self._progress, extra=self._extra())
+        if not isinstance(turn, Step):  # answered by the loop itself; the simulator did not move
+            return Outcome(turn, True, self._progress, extra=self._extra())
+        valid = command in self._valid_set
+        self._set_valid(turn.valid_actions)
+        self._score, self._completed = turn.score, turn.completed
+        success, failed = turn.completed, turn.score < 0 and self.rules.ends_on_failure
         if self._tracker is not None:
-            progress: float | None = self._tracker.update(step.observation)
+            progress: float | None = self._tracker.update(turn.observation)
+            if self.rules.success_by_subgoals:
+                success = self._tracker.complete
         elif self.split == "test":
             progress = None  # annotations absent: AgentBoard's rate cannot be computed
         else:
-            progress = step.score
-        failed = step.score < 0 and self.split != "test"
-        return Outcome(step.observation, valid, progress, success=step.completed, failed=failed, extra=extra)
+            progress = turn.score
+        return Outcome(turn.observation, valid, progress, success=success, failed=failed, extra=self._extra())
+
+    def _turn(self, command: str) -> Step | str:
+        """One turn of the split's upstream loop: the loop's own answer, or the simulator's step.
+
+        Gold-path checks and replays go through here too, so that the simulator sees exactly the calls
+        (and so the random draws) of the episode they reproduce.
+        """
+        if self.rules.answers_check_valid_actions and command == rules.CHECK_VALID_ACTIONS:
+            result: Step | str = rules.check_valid_actions_reply(self.simulator.possible_actions())
+        else:
+            result = self.simulator.step(command)
+        if self.rules.lists_valid_actions_after_turn:
+            self.simulator.valid_actions_with_templates()
+        return result
+
+    def _extra(self) -> dict:
+        """The simulator's own verdicts, which on ``test`` are not the episode's (AgentBoard's subgoals are)."""
+        score = int(round(100 * self._score))
+        return {"score": score, "task_completed": self._completed, "task_failed": self._score < 0}
 
     def _admissible_actions(self) -> list[str]:
         return list(self._valid)
@@ -143,19 +174,23 @@ class ScienceWorldEnv(TextEnv):
         self.simulator.load(instance.task, instance.variation, instance.simplifications, gold_path)
 
     def _set_valid(self, actions: list[str]) -> None:
+        """The simulator's valid actions, plus the loop's own command where the loop lists it (AgentBoard's
+        get_action_space appends "check valid actions")."""
         self._valid = [a for a in actions if a not in HIDDEN_ACTIONS]
+        if self.rules.answers_check_valid_actions:
+            self._valid.append(rules.CHECK_VALID_ACTIONS)
         self._valid_set = frozenset(self._valid)
 
     def _gold_path(self) -> list[str]:
         """The simulator's gold path for this variation, checked to complete the task, then the episode restored.
 
         The gold path is generated for the instance's own simplifications; the simulator's generator
-        occasionally emits a path that does not complete (with AgentBoard's simplifications, the open
-        bee hive lets bees out and the generator picks a bee it cannot pick up), so each path is played
-        once to check it, and the path generated for the unsimplified world is the fallback (its
-        door-opening steps are harmless where doors are open). Generating and checking reload the
-        variation, so the actions played so far are replayed afterwards (deterministic, see the module
-        docstring). The result is kept for later episodes.
+        occasionally emits a path that does not complete (its choices follow the JVM's history, and
+        pollination depends on the random draws of the split's loop), so each path is played once,
+        through the split's loop, to check it, and the path generated for the unsimplified world is
+        the fallback (its door-opening steps are harmless where doors are open). Generating and
+        checking reload the variation, so the turns played so far are replayed afterwards
+        (deterministic, see the module docstring). The result is kept for later episodes.
         """
         assert self._instance is not None
         instance = self._instance
@@ -171,7 +206,7 @@ class ScienceWorldEnv(TextEnv):
         self.simulator.step("look around")
         for action in self._actions:
             with contextlib.suppress(SimulatorActionError):  # answered with a message when first played
-                self.simulator.step(action.strip())
+                self._turn(action.strip())
         return gold
 
     def _completes(self, actions: list[str]) -> bool:
@@ -181,7 +216,8 @@ class ScienceWorldEnv(TextEnv):
         self.simulator.step("look around")
         for action in actions:
             with contextlib.suppress(SimulatorActionError):
-                if self.simulator.step(action).completed:
+                turn = self._turn(action)
+                if isinstance(turn, Step) and turn.completed:
                     return True
         return False
 
