@@ -1,8 +1,10 @@
 """The regression checks CI runs: each of our paths against its floor, as a ratio measured in this run.
 
-Run them with ``pytest tests/benchmarks/test_ratios.py --benchmark-only`` (about a minute); each prints
-one verdict line at the end. Limits are the measured ratio with room for noise on a loaded 2-core
-machine, so they catch a regression (a per-step copy, a sync per record) on any machine.
+Run them with ``pytest tests/benchmarks/test_ratios.py --benchmark-only`` (1-2 minutes idle, about 5 on a
+loaded 2-core machine); each prints one verdict line at the end. Limits are the measured ratio with room
+for noise on a loaded 2-core machine, so they catch a regression (a per-step copy, a sync per record, a
+worker that imports everything again) on any machine; the workers' speed-up is held to its target only
+where the machine is idle, since two processes get only what other jobs leave them.
 """
 
 from __future__ import annotations
@@ -173,7 +175,8 @@ WORKER_EPISODES = [("babyai", index) for index in range(0, 112, 4)]  # 28 instan
 
 def test_two_workers_against_two_plain_processes(benchmark, tmp_path_factory):
     """What the pool adds to two processes playing the episodes (forking workers, scheduling, records):
-    the floor is two processes started and warmed beforehand, each playing half the episodes in a loop."""
+    the floor is two processes started and warmed beforehand, each playing half the episodes in a loop.
+    Under load 11-12 on 2 cores: 0.95-1.35x; spawned workers taking the plan's order measured 1.8-2.1x."""
     indices = [index for _, index in WORKER_EPISODES]
     halves = [indices[0::2], indices[1::2]]
     with multiprocessing.get_context("fork").Pool(2, initializer=_build_plain_env) as plain:
@@ -193,13 +196,15 @@ def test_two_workers_against_two_plain_processes(benchmark, tmp_path_factory):
 
 def test_two_workers_against_one_process(benchmark, tmp_path_factory):
     """The speed-up of ``--workers 2`` over ``--workers 0``: at least 1.6x (a ratio of 0.625) on an idle
-    machine; on a loaded one two processes get what the others leave, so only a slow-down is caught."""
+    machine. On a loaded one two processes get what the other jobs leave them (two plain processes ran
+    0.7-1.4x as fast as one on the loaded 2-core CI machine), so only a gross slow-down fails there; the
+    check against two plain processes above is the one that catches a regression under load."""
     idle = os.getloadavg()[0] < 0.5 * (os.cpu_count() or 1)
     ratio = measure(
         f"--workers 2 / --workers 0 (28 BabyAI expert episodes; {_load()}, {'idle' if idle else 'loaded'})",
         _expert_sweep(tmp_path_factory, 2),
         _expert_sweep(tmp_path_factory, 0),
-        1 / 1.6 if idle else 1.3,
+        1 / 1.6 if idle else 1.45,
         3,
     )
     check(benchmark, ratio)
