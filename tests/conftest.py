@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+# The runs of the test session record their episodes' wall times (the order the next run plays them in) in a
+# cost book of their own, not the user's: tests neither leave times behind nor depend on earlier runs.
+if "AGENTRM_BENCH_COSTS" not in os.environ:
+    os.environ["AGENTRM_BENCH_COSTS"] = _COSTS = tempfile.mkdtemp(prefix="agentrm-costs-")
+    atexit.register(shutil.rmtree, _COSTS, ignore_errors=True)
 
 
 def data_file(files, relative: str) -> Path:  # noqa: ANN001 - a data-set key, a folder name or a TaskData

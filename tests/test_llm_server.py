@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import gymnasium as gym
@@ -84,6 +85,55 @@ def test_a_server_that_ignores_n_is_asked_again(stub):
     llm = make_llm(f"openai:http://127.0.0.1:{stub.server_port}/v1", max_retries=0)
     (row,) = llm.generate([SHORT], n=3, temperature=0.7, seeds=[5])
     assert [g.text for g in row] == ["Action: move up"] * 3 and llm.n_per_request is False
+
+
+ANSWER = json.dumps(
+    {
+        "choices": [{"index": 0, "message": {"content": "Action: move up"}, "finish_reason": "stop"}],
+        "usage": {"completion_tokens": 3},
+    }
+).encode()
+
+
+def serve(port: int = 0) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", port), Stub)
+    server.payload, server.status = ANSWER, 200
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_server_that_goes_away_and_comes_back_is_waited_for():
+    first = serve()
+    port = first.server_port
+    llm = make_llm(f"openai:http://127.0.0.1:{port}/v1", max_retries=0, wait_s=30)
+    assert llm.generate([SHORT], max_tokens=4)[0][0].text == "Action: move up"
+    first.shutdown()
+    first.server_close()  # killed: the port refuses connections
+    later: list[ThreadingHTTPServer] = []
+    threading.Timer(1.5, lambda: later.append(serve(port))).start()  # restarted on the same port
+    try:
+        started = time.monotonic()
+        assert llm.generate([SHORT, SHORT], max_tokens=4, seeds=[1, 2])[1][0].text == "Action: move up"
+        assert time.monotonic() - started >= 1.0 and llm.outages == 1
+    finally:
+        for server in later:
+            server.shutdown()
+            server.server_close()
+
+
+def test_a_server_never_reached_fails_at_once_and_one_gone_too_long_fails_after_its_wait():
+    llm = make_llm("openai:http://127.0.0.1:9/v1#m", max_retries=0, wait_s=30)
+    started = time.monotonic()
+    with pytest.raises(LLMError, match="failed"):
+        llm.generate([SHORT], max_tokens=4)
+    assert time.monotonic() - started < 10  # not waited for: nothing ever answered there
+    server = serve()
+    llm = make_llm(f"openai:http://127.0.0.1:{server.server_port}/v1", max_retries=0, wait_s=1)
+    llm.generate([SHORT], max_tokens=4)
+    server.shutdown()
+    server.server_close()
+    with pytest.raises(LLMError, match="did not answer again within 1 s"):
+        llm.generate([SHORT], max_tokens=4)
 
 
 def test_the_api_key_is_never_in_the_settings(monkeypatch):

@@ -23,15 +23,17 @@ ray = pytest.importorskip("ray")
 
 REPO = Path(__file__).resolve().parents[1]
 NO_ENGINE = "unix:///nonexistent/agentrm-docker.sock"
+PRELOADED = "tabnanny"  # a standard module neither Ray nor this package imports
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    """A two-CPU Ray cluster for this module; its workers see a Docker host where no engine answers."""
+    """A two-CPU Ray cluster for this module; its workers see a Docker host where no engine answers, and
+    import a module nothing else imports as they start (as a run's workers import its modules)."""
     saved = os.environ.get("AGENTRM_DOCKER_HOST")
     os.environ["AGENTRM_DOCKER_HOST"] = NO_ENGINE  # travels to the workers in the job's runtime_env
     try:
-        yield ray_executor.connect("local", num_cpus=2)
+        yield ray_executor.connect("local", preload=(PRELOADED,), num_cpus=2)
     finally:
         if saved is None:
             os.environ.pop("AGENTRM_DOCKER_HOST", None)
@@ -96,6 +98,13 @@ def test_a_worker_killed_mid_episode_is_retried_never_lost_or_doubled(cluster, t
     assert sorted(finished) == [("maze", i) for i in range(4)]  # each once
     harness.run(config, tmp_path / "local", workers=0, show_progress=False)  # marker present: nobody dies
     assert comparable(tmp_path / "ray") == comparable(tmp_path / "local")
+
+
+def test_workers_import_the_runs_modules_as_they_start(cluster):
+    def imported(name: str) -> bool:
+        return name in sys.modules
+
+    assert ray.get(ray.remote(imported).remote(PRELOADED))
 
 
 def test_docker_sandbox_needs_an_engine_on_every_node(cluster):

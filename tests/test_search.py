@@ -12,6 +12,7 @@ from agentrm_bench.prompts.react import ReActPrompter, parse_action
 from agentrm_bench.prompts.trajectory import Step, Trajectory
 from agentrm_bench.rewards.base import RewardModel
 from agentrm_bench.search.policy import BeamPolicy, BestOfNPolicy, GreedyPolicy
+from agentrm_bench.search.tree import Branches
 
 from .scripted_policies import seeded_mover
 
@@ -127,6 +128,35 @@ def test_beam_keeps_what_the_rm_prefers_and_branches_on_snapshots():
     assert record.actions and all(a == "move right" for a in record.actions)
     assert record.extra["restores"] > 0  # expansions ran on restored snapshots...
     assert replay(record) == record.observations  # ...and the chosen path is exactly what the env does
+
+
+def test_snapshots_are_taken_only_for_nodes_the_search_comes_back_to():
+    env = gym.make("agentrm/BabyAI-v0")  # a native snapshot, dearer than a step
+    branches = Branches(env, "babyai")
+    root = branches.reset(index=40, seed=0)
+    left = branches.step(root, "", "turn left")
+    ahead = branches.step(left, "", "move forward")  # forward from where the env is: nothing saved or restored
+    assert (branches.snapshots, branches.restores, branches.replayed) == (0, 0, 0)
+    right = branches.step(root, "", "turn right")  # back to the root: a reset, still no snapshot
+    assert (branches.snapshots, branches.restores, left.snapshot) == (0, 1, None)
+    again = branches.step(left, "", "turn left")  # back to `left`: re-derived from the root, snapshotted then
+    assert (branches.restores, branches.replayed, branches.snapshots) == (2, 1, 1) and left.snapshot is not None
+    branches.step(right, "", "move forward")
+    branches.step(left, "", "turn right")  # `left` again: its snapshot is restored, nothing replayed
+    assert (branches.restores, branches.replayed, branches.snapshots) == (4, 2, 2)
+    fresh = gym.make("agentrm/BabyAI-v0")  # every node holds what the environment says on its path
+    for node in (ahead, right, again):
+        fresh.reset(seed=0, options={"index": 40})
+        assert [fresh.step(s.action)[0] for s in node.trajectory.steps] == list(node.observations[1:])
+
+
+def test_greedy_takes_no_snapshot_and_best_of_n_keeps_its_chains():
+    greedy = scripted(GreedyPolicy(model="scripted", temperature=1.0), seeded_mover)
+    record = play(greedy, maze(), policy_name="greedy", task="maze", index=2, seed=7)
+    assert (record.extra["snapshots"], record.extra["restores"], record.extra["replayed_steps"]) == (0, 0, 0)
+    bon = scripted(BestOfNPolicy(model="scripted", rm="oracle", n=3), seeded_mover)
+    record = play(bon, maze(), policy_name="bon", task="maze", index=2, seed=7)
+    assert record.extra["snapshots"] == record.extra["env_steps"] and record.extra["replayed_steps"] == 0
 
 
 def test_beam_with_the_oracle_solves_the_maze():

@@ -10,10 +10,10 @@ way                 executor  workers    where the episodes are played          
                                                                                  (:mod:`.worker`), kept after the run
 ``here-in-flight``  local     0          this process, E at once as coroutines   policy in this process; envs made for
                                          (their model calls batch together)      the run, closed at its end
-``pool``            local     N >= 1     N spawned processes, one episode per    envs and policy in each worker process,
+``pool``            local     N >= 1     N worker processes, one episode per     envs and policy in each worker process,
                                          job, 2N jobs queued; a dead worker's    for the run (the pool is per run)
                                          episodes are retried on a new pool
-``pool-in-flight``  local     N >= 1     N spawned processes, a chunk of E       policy in each worker process, for the
+``pool-in-flight``  local     N >= 1     N worker processes, a chunk of E        policy in each worker process, for the
                                          episodes per job, played as coroutines  run; envs made for each chunk
                                          (a dead worker stops the run: rerun)
 ``ray``             ray       (ignored)  Ray tasks of E episodes each, in Ray    as ``here`` / ``here-in-flight``, in
@@ -26,6 +26,11 @@ E is ``in_flight``: the flag, else the policy's ``in_flight`` (1 for policies wi
 memory), else the number of cores. A lost episode is tried up to ``worker.ATTEMPTS`` times in a run; an
 episode that raises is an error record, retried by the next run. Whatever the way, every episode ends in :mod:`.worker`
 (:func:`.worker.play_episode`, :func:`.worker.play_chunk`), and only the driver writes records.
+
+Start-up is paid once: pool workers are forked from a forkserver that imported the run's modules
+(:mod:`.processes`), Ray workers import them as they start (:mod:`.preload`); the imports overlap with the
+driver's planning. Workers (pool, Ray) take episodes longest-expected-first, from the wall times earlier
+runs recorded (:mod:`.schedule`).
 
 Executors never import the harness; the harness calls :func:`route`, :meth:`Route.prepare` and
 :meth:`Route.execute` and holds no execution code itself.
@@ -40,7 +45,7 @@ from dataclasses import dataclass
 from ..episode import EpisodeRecord
 from ..manifest import RunConfig
 from ..policies import Policy
-from . import local
+from . import local, processes, schedule
 from .worker import new_policy, play_chunk
 
 __all__ = ["EXECUTORS", "WAYS", "Route", "new_policy", "play_chunk", "route"]
@@ -70,19 +75,40 @@ class Route:
         """Whatever can refuse the run before anything is written; returns notes for the user.
 
         For Ray: join the cluster (a bad address leaves no run behind) and check that its nodes can host
-        the run's sandboxes. Nothing to do for the local ways.
+        the run's sandboxes. For a pool: start the forkserver its workers are forked from, so that its
+        imports overlap with the driver's own start-up (:mod:`.processes`).
         """
+        if self.way.startswith("pool"):
+            processes.start_forkserver(processes.modules_for(config))
         if self.way != "ray":
             return []
         from . import ray as ray_tasks
 
-        ray_tasks.check_nodes(ray_tasks.connect(ray_address), config)
+        ray_tasks.check_nodes(ray_tasks.connect(ray_address, preload=processes.modules_for(config)), config)
         return ray_tasks.placement_notes(policy)
 
     def execute(self, config: RunConfig, todo: list[tuple[str, int]]) -> Iterator[EpisodeRecord]:
-        """Play ``todo`` this way; yield each record (error records included) as it comes back."""
+        """Play ``todo`` this way; yield each record (error records included) as it comes back.
+
+        Workers (pool, Ray) take the episodes longest-expected-first; in this process they run in the
+        plan's order. Either way the finished episodes' wall times go to the cost book that orders the
+        next run (:mod:`.schedule`).
+        """
         if not todo:
             return
+        if self.way not in ("here", "here-in-flight"):
+            todo = schedule.longest_first(config, todo)
+        costs = []
+        try:
+            for record in self._play(config, todo):
+                cost = schedule.cost(record)
+                if cost is not None:
+                    costs.append(cost)
+                yield record
+        finally:
+            schedule.remember(config, costs)
+
+    def _play(self, config: RunConfig, todo: list[tuple[str, int]]) -> Iterator[EpisodeRecord]:
         if self.way == "ray":
             from . import ray as ray_tasks
 

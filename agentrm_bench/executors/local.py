@@ -1,13 +1,13 @@
-"""``--executor local``: episodes in this process, or in a pool of spawned worker processes on this machine.
+"""``--executor local``: episodes in this process, or in a pool of worker processes on this machine.
 
-Workers are spawned, never forked: a forked child would inherit copies of the driver's threads and open
-simulators in whatever state they were. A pool lives for one run, so its workers' caches (:mod:`.worker`)
-do too.
+Workers are forked from a forkserver that imported the run's modules once (:mod:`.processes`), never
+from the driver: a child forked from the driver would inherit copies of its threads and open simulators
+in whatever state they were. A pool lives for one run, so its workers' caches (:mod:`.worker`) do too;
+the forkserver lives as long as the driver.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -15,7 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from ..episode import EpisodeRecord
 from ..manifest import RunConfig
-from . import worker
+from . import processes, worker
 from .worker import ATTEMPTS
 
 
@@ -25,12 +25,13 @@ def run_here(config: RunConfig, todo: list[tuple[str, int]], in_flight: int) -> 
 
 
 def run_in_pool(config: RunConfig, todo: list[tuple[str, int]], workers: int) -> Iterator[EpisodeRecord]:
-    """Episodes in spawned worker processes, a bounded number in flight (little is in the air on a kill).
+    """Episodes in worker processes, in ``todo``'s order, a bounded number in flight (little is in the air on a
+    kill).
 
     A worker process that dies (killed, out of memory) breaks the whole pool: every episode in flight
     then gets an error record and is queued again on a fresh pool, up to ``ATTEMPTS`` tries in this run.
     """
-    context = multiprocessing.get_context("spawn")
+    context = processes.context(config)
     queue = deque(todo)
     attempts: Counter[tuple[str, int]] = Counter()
     while queue:
@@ -66,12 +67,12 @@ def run_in_pool(config: RunConfig, todo: list[tuple[str, int]], workers: int) ->
 def run_chunks_in_pool(
     config: RunConfig, todo: list[tuple[str, int]], workers: int, in_flight: int
 ) -> Iterator[EpisodeRecord]:
-    """Chunks of ``in_flight`` episodes, one chunk at a time per spawned worker, each chunk as coroutines.
+    """Chunks of ``in_flight`` episodes, one chunk at a time per worker process, each chunk as coroutines.
 
     Records come back a chunk at a time, in the order of the chunks.
     """
     chunks = [todo[i : i + in_flight] for i in range(0, len(todo), in_flight)]
-    context = multiprocessing.get_context("spawn")
+    context = processes.context(config)
     with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context) as pool:
         futures = [pool.submit(worker.play_chunk, config, chunk, in_flight) for chunk in chunks]
         try:

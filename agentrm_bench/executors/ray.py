@@ -7,6 +7,10 @@ caches of :mod:`.worker`), so sandboxes start on the worker that holds the episo
 the records; this driver process alone writes them, so resume, atomic appends and reports are exactly
 those of a local run.
 
+Each Ray worker of the run's job imports the run's modules as it starts (:mod:`.preload`, as Ray's
+``worker_process_setup_hook``), while the driver is still planning, and tasks are submitted
+longest-expected-first (:mod:`.schedule`), so that the long episodes do not start last.
+
 A worker that dies mid-episode (killed, out of memory, node lost) fails its task. Ray is told not to
 re-run it behind our back (``max_retries=0``): the driver writes an error record for every episode of
 that task, which says what happened, and submits them again, up to ``ATTEMPTS`` times in this run. An
@@ -18,13 +22,14 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .. import tasks as task_table
 from ..episode import EpisodeRecord
 from ..manifest import RunConfig
 from . import worker
+from .preload import VARIABLE as PRELOAD_VARIABLE
 from .worker import ATTEMPTS
 
 # The driver's settings that workers need (data folder, model cache, Docker socket, API key): a job's
@@ -77,11 +82,11 @@ def execute(config: RunConfig, todo: list[tuple[str, int]], in_flight: int = 1) 
             ray.cancel(ref, force=True)
 
 
-def connect(address: str | None = None, **init_kwargs: Any) -> Any:
+def connect(address: str | None = None, preload: Sequence[str] = (), **init_kwargs: Any) -> Any:
     """Ray, initialised: joined to the cluster at ``address``, or a local one started for this run.
 
-    A Ray already initialised in this process is used as it is. ``init_kwargs`` go to ``ray.init``
-    (e.g. ``num_cpus`` for a local cluster).
+    A Ray already initialised in this process is used as it is. ``preload``: modules every worker of the
+    job imports as it starts. ``init_kwargs`` go to ``ray.init`` (e.g. ``num_cpus`` for a local cluster).
     """
     try:
         import ray
@@ -96,10 +101,14 @@ def connect(address: str | None = None, **init_kwargs: Any) -> Any:
     # module:attr may live beside the driver, e.g. in tests/).
     path = [p for p in sys.path if p and os.path.isdir(p)]
     env_vars["PYTHONPATH"] = os.pathsep.join([os.getcwd(), *path])
+    runtime_env: dict[str, Any] = {"env_vars": env_vars}
+    if preload:
+        env_vars[PRELOAD_VARIABLE] = ",".join(preload)
+        runtime_env["worker_process_setup_hook"] = "agentrm_bench.executors.preload.from_environment"
     try:
         ray.init(
             address=address,
-            runtime_env={"env_vars": env_vars},
+            runtime_env=runtime_env,
             include_dashboard=False,
             log_to_driver=False,
             configure_logging=False,

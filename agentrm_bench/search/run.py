@@ -88,8 +88,10 @@ class EpisodeRun:
             out.append(parsed_row)
         return out
 
-    def step(self, node: Node, parsed: Parsed, generation: Generation) -> Node:
-        return self.branches.step(node, parsed.thought, parsed.action, generation.text)
+    def step(self, node: Node, parsed: Parsed, generation: Generation, keep: bool = False) -> Node:
+        """The child of ``node`` by the parsed action. ``keep``: the search will come back to the child after
+        stepping elsewhere, so its snapshot is taken at once (otherwise when it is first come back to)."""
+        return self.branches.step(node, parsed.thought, parsed.action, generation.text, keep=keep)
 
     async def score(self, trajectories: Sequence[Trajectory]) -> list[float]:
         if self.rm is None:
@@ -116,5 +118,7 @@ class EpisodeRun:
             "malformed_replies": self.malformed,
             "env_steps": self.branches.steps,
             "restores": self.branches.restores,
+            "replayed_steps": self.branches.replayed,
+            "snapshots": self.branches.snapshots,
             **({"notes": self.notes} if self.notes else {}),
         }

@@ -37,7 +37,7 @@ async def best_of_n(run: EpisodeRun, n: int, temperature: float) -> tuple[Node, 
             break
         proposals = await run.propose([nodes[i] for i in alive], 1, temperature, [(i, nodes[i].depth) for i in alive])
         for i, [(parsed, generation)] in zip(alive, proposals, strict=True):
-            nodes[i] = run.step(nodes[i], parsed, generation)
+            nodes[i] = run.step(nodes[i], parsed, generation, keep=n > 1)  # stepped again after the others
     scores = await run.score([node.trajectory for node in nodes])
     chosen = max(range(n), key=lambda i: (scores[i], -i))  # the first of equal scores
     progress = [node.trajectory.progress for node in nodes]
