@@ -14,7 +14,20 @@ from typing import Any
 
 from tabulate import tabulate
 
-from . import __version__, data, executors, harness, leaderboard, llm, manifest, policies, report, rewards, submission
+from . import (
+    __version__,
+    cli_rm,
+    data,
+    executors,
+    harness,
+    leaderboard,
+    llm,
+    manifest,
+    policies,
+    report,
+    rewards,
+    submission,
+)
 from . import tasks as task_table
 from .executors.ray import RayUnavailableError
 from .manifest import RunConfig
@@ -138,6 +151,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--out", type=Path, default=Path("scaling"), help="output path without suffix (default: scaling)")
     q.add_argument("--metric", choices=["headline", "success", "progress"], default="headline")
     q.set_defaults(handler=_cmd_plot_scaling)
+    cli_rm.add_plot(plot_sub)
 
     p = sub.add_parser(
         "report",
@@ -187,7 +201,10 @@ def _parser() -> argparse.ArgumentParser:
         "--board", type=Path, default=argparse.SUPPRESS, help="leaderboard folder (default: leaderboard)"
     )
     q = board_sub.add_parser(
-        "verify", parents=[board], help="re-run a submission's pinned policy and mark it verified if it agrees"
+        "verify",
+        parents=[board],
+        help="re-run a submission's pinned policy (a reward-model row: re-score a sample of its pool) and mark it "
+        "verified if it agrees",
     )
     q.add_argument("name")
     q.add_argument("--fraction", type=float, default=1.0, help="re-run this fraction of its episodes (seeded)")
@@ -206,6 +223,8 @@ def _parser() -> argparse.ArgumentParser:
     q = board_sub.add_parser("readme", parents=[board], help="write BOARD/README.md from the submissions")
     q.add_argument("--check", action="store_true", help="only check that README.md is up to date (exit 1 if not)")
     q.set_defaults(handler=_cmd_leaderboard_readme)
+
+    cli_rm.add_commands(sub, _positive_int, _non_negative_int)  # pool build|list|rebuild, rm eval|submit
 
     p = sub.add_parser("data", help="upstream data: where it is and fetching it")
     data_sub = p.add_subparsers(title="data commands", metavar="ACTION")
@@ -423,10 +442,15 @@ def _cmd_submit(args: argparse.Namespace) -> int:
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
     print(leaderboard.tables(leaderboard.load_all(args.board), args.format))
+    rm_tables = cli_rm.board_section(args.board, args.format)  # reward models on frozen pools, beside
+    if rm_tables:
+        print(f"\nreward models (offline, on frozen candidate pools)\n\n{rm_tables}")
     return 0
 
 
 def _cmd_leaderboard_verify(args: argparse.Namespace) -> int:
+    if cli_rm.rm_board.exists(args.board, args.name):  # a reward-model row: re-score, do not re-run
+        return cli_rm.verify(args)
     result = submission.verify(
         args.board,
         args.name,
@@ -450,18 +474,23 @@ def _cmd_leaderboard_check(args: argparse.Namespace) -> int:
         problems = leaderboard.integrity(args.board, document)
         bad += bool(problems)
         print(f"{document['name']}: " + ("; ".join(problems) if problems else f"ok ({document['status']})"))
+    bad += cli_rm.check(args.board)
     return 1 if bad else 0
 
 
 def _cmd_leaderboard_readme(args: argparse.Namespace) -> int:
-    text = leaderboard.readme(leaderboard.load_all(args.board))
-    path = args.board / "README.md"
+    pages = {
+        args.board / "README.md": leaderboard.readme(leaderboard.load_all(args.board)),
+        args.board / cli_rm.READMES: cli_rm.readme_text(args.board),
+    }
     if args.check:
-        if not path.exists() or path.read_text() != text:
+        stale = [path for path, text in pages.items() if not path.exists() or path.read_text() != text]
+        for path in stale:
             print(f"{path} is stale: run `agentrm-bench leaderboard readme`", file=sys.stderr)
-            return 1
-        print(f"{path} is up to date")
-        return 0
-    path.write_text(text)
-    print(f"wrote {path}")
+        if not stale:
+            print(" and ".join(str(p) for p in pages) + " are up to date")
+        return 1 if stale else 0
+    for path, text in pages.items():
+        path.write_text(text)
+        print(f"wrote {path}")
     return 0
