@@ -17,6 +17,7 @@ from tabulate import tabulate
 from . import (
     __version__,
     cli_rm,
+    costs,
     data,
     executors,
     harness,
@@ -27,10 +28,12 @@ from . import (
     report,
     rewards,
     submission,
+    trials,
 )
 from . import tasks as task_table
 from .executors.ray import RayUnavailableError
 from .manifest import RunConfig
+from .pools.format import PoolError
 from .records import read_records
 from .registry import UnknownPluginError
 from .sandbox.errors import SandboxError
@@ -61,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         data.DataFetchError,
         data.DataIntegrityError,
         leaderboard.SubmissionError,
+        PoolError,  # a pool absent, corrupt or of another digest; an evaluation directory of another RM
+        cli_rm.UsageError,
         RayUnavailableError,
         SandboxError,
     ) as exc:
@@ -105,6 +110,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", help=f"instance split (default: test); the tasks have: {_split_values()}")
     p.add_argument("--limit", type=_positive_int, help="run only the first N instances of each task")
     p.add_argument("--seed", type=int, default=0, help="base seed of the per-episode seeds (default: 0)")
+    p.add_argument(
+        "--trials",
+        type=_positive_int,
+        default=1,
+        help="play every instance T times (trial t: a run in OUT/trial-t with seed SEED+t-1); report shows "
+        "the spread over trials",
+    )
     p.add_argument(
         "--max-turns",
         type=_positive_int,
@@ -354,15 +366,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.ray_address and args.executor != "ray":
         raise UsageError("--ray-address is for --executor ray")
     out = args.out or Path("results") / args.policy.replace(":", "_").replace("/", "_")
-    summary = harness.run(
-        config,
-        out,
-        workers=args.workers,
-        show_progress=not args.no_progress,
-        in_flight=args.in_flight,
-        executor=args.executor,
-        ray_address=args.ray_address,
-    )
+    options = {
+        "workers": args.workers,
+        "show_progress": not args.no_progress,
+        "in_flight": args.in_flight,
+        "executor": args.executor,
+        "ray_address": args.ray_address,
+    }
+    if args.trials > 1:
+        summaries = trials.run(config, out, args.trials, **options)
+        for t, summary in enumerate(summaries, start=1):
+            print(f"trial {t}: {harness.summary_line(summary)}")
+        print(f"records: {out}/trial-*/records.jsonl   report: agentrm-bench report {out}")
+        return 0 if all(s.errors == 0 for s in summaries) else 1
+    summary = harness.run(config, out, **options)
     print(harness.summary_line(summary))
     print(f"records: {out / 'records.jsonl'}   report: agentrm-bench report {out}")
     return 0 if summary.errors == 0 else 1
@@ -381,6 +398,12 @@ def _cmd_plot_scaling(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     for run_dir in args.runs:
+        if trials.is_trials(run_dir):  # several trials: their spread, and what an episode cost
+            print(f"## {run_dir}: {len(trials.trial_dirs(run_dir))} trials\n\n{trials.table(run_dir, args.format)}")
+            spent = costs.table([r for d in trials.trial_dirs(run_dir) for r in read_records(d)], args.format)
+            if spent and args.format != "latex":
+                print(f"\n{spent}")
+            continue
         if not (run_dir / manifest.MANIFEST).exists():
             raise UsageError(f"{run_dir} is not a run directory (no {manifest.MANIFEST})")
         pinned = manifest.read(run_dir)
@@ -393,6 +416,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 header += f"  {label}: {settings[key]}"
         print(f"{header}  split: {config.get('split')}\n")
         print(report.tables(report.score(read_records(run_dir)), args.format, report.coverage(run_dir)))
+        spent = costs.table(read_records(run_dir), args.format)
+        if spent and args.format != "latex":  # the LaTeX output stays one document that compiles
+            print(f"\n{spent}")
         if settings.get("rm") == "oracle":
             print("\n" + leaderboard.ORACLE_NOTE.replace("[oracle] = the", "reward model oracle: the"))
     return 0

@@ -1,14 +1,14 @@
 """The commands of reward models on frozen pools: ``pool build|list|rebuild``, ``rm eval|submit``,
 ``plot best-of-k``, and the reward-model table's part in ``leaderboard`` (show, verify, check, readme).
 
-Registered from :mod:`agentrm_bench.cli` (:func:`add_commands`); every user error is one line on stderr
-and exit status 2, before anything is written, as for the other commands.
+Registered from :mod:`agentrm_bench.cli` (:func:`add_commands`); every user error (:class:`UsageError`,
+:class:`~agentrm_bench.pools.format.PoolError`, a submission's problem) is one line on stderr and exit
+status 2, before anything is written, as for the other commands.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import sys
 from collections.abc import Callable
@@ -31,22 +31,7 @@ READMES = "reward-models.md"
 
 
 class UsageError(Exception):
-    """Raised by these handlers for a bad argument; the CLI prints it as one line."""
-
-
-def _usage_errors(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Pool and submission problems are usage errors: one line, exit status 2 (see cli.main)."""
-
-    @functools.wraps(handler)
-    def wrapped(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except (PoolError, SubmissionError, UsageError) as exc:
-            from .cli import UsageError as CliUsageError
-
-            raise CliUsageError(str(exc)) from exc
-
-    return wrapped
+    """A bad argument of these commands; the CLI prints it as one line (as it does PoolError)."""
 
 
 def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callable[[str], int]) -> None:
@@ -86,7 +71,9 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     q.add_argument("--split", default="test")
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--limit", type=positive, help="the first N instances of each task")
-    q.add_argument("--sample", type=positive, help="N instances of each task, drawn with the seed")
+    q.add_argument(
+        "--sample", metavar="N|TASK=N,...", help="N instances of each task (or of each named task), drawn with the seed"
+    )
     q.add_argument("--max-turns", type=positive)
     q.add_argument("--out", type=Path, required=True, help="build directory (a resumable run)")
     q.add_argument("--name", help="install the pool under --pools as NAME (descriptor NAME.json beside it)")
@@ -96,11 +83,11 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     q.add_argument("--executor", choices=executors.EXECUTORS, default="local")
     q.add_argument("--ray-address", metavar="ADDR")
     q.add_argument("--no-progress", action="store_true")
-    q.set_defaults(handler=_usage_errors(_cmd_pool_build))
+    q.set_defaults(handler=_cmd_pool_build)
     q = pool_sub.add_parser("list", help="the named pools: digest, policy, candidates, tasks, size, present")
     q.add_argument("--pools", type=Path, default=store.DEFAULT_DIR)
     q.add_argument("--format", choices=list(report.FORMATS), default="github")
-    q.set_defaults(handler=_usage_errors(_cmd_pool_list))
+    q.set_defaults(handler=_cmd_pool_list)
     q = pool_sub.add_parser(
         "rebuild", help="play a named pool again from its descriptor; installed only if its digest agrees"
     )
@@ -109,7 +96,7 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     q.add_argument("--out", type=Path, help="build directory (default: POOLS/.build/NAME)")
     q.add_argument("--workers", type=non_negative)
     q.add_argument("--no-progress", action="store_true")
-    q.set_defaults(handler=_usage_errors(_cmd_pool_rebuild))
+    q.set_defaults(handler=_cmd_pool_rebuild)
 
     p = sub.add_parser("rm", help="reward models on frozen pools: evaluate offline, submit to the reward-model table")
     rm_sub = p.add_subparsers(title="rm commands", metavar="ACTION")
@@ -128,7 +115,7 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     q.add_argument("--out", type=Path, help="evaluation directory (default: results/rm-<rm>-<pool>)")
     q.add_argument("--format", choices=list(report.FORMATS), default="github")
     q.add_argument("--no-progress", action="store_true")
-    q.set_defaults(handler=_usage_errors(_cmd_rm_eval))
+    q.set_defaults(handler=_cmd_rm_eval)
     q = rm_sub.add_parser(
         "submit",
         help="add a finished evaluation to the reward-model table (its per-candidate scores, recomputed)",
@@ -140,7 +127,7 @@ def add_commands(sub: Any, positive: Callable[[str], int], non_negative: Callabl
     q.add_argument("--link", help="where the reward model can be downloaded")
     q.add_argument("--tolerance", type=float, default=rm_board.DEFAULT_TOLERANCE, help="score tolerance for verify")
     q.add_argument("--replace", action="store_true")
-    q.set_defaults(handler=_usage_errors(_cmd_rm_submit))
+    q.set_defaults(handler=_cmd_rm_submit)
 
 
 def add_plot(plot_sub: Any) -> None:
@@ -148,7 +135,7 @@ def add_plot(plot_sub: Any) -> None:
     q.add_argument("runs", nargs="+", type=Path, metavar="EVAL_DIR")
     q.add_argument("--out", type=Path, default=Path("best-of-k"), help="output path without suffix")
     q.add_argument("--metric", choices=["headline", "success", "progress"], default="headline")
-    q.set_defaults(handler=_usage_errors(_cmd_plot_best_of_k))
+    q.set_defaults(handler=_cmd_plot_best_of_k)
 
 
 BUILD_EXAMPLES = """examples:
@@ -198,6 +185,7 @@ def _build_config(args: argparse.Namespace) -> BuildConfig:
         vary["epsilon"] = _values(args.epsilon)
     if args.limit and args.sample:
         raise UsageError("give --limit or --sample, not both")
+    sample = _sample(args.sample) if args.sample else None
     chosen = task_table.select(args.tasks)
     lacking = [s.name for s in chosen if args.split not in s.splits]
     if lacking:
@@ -214,9 +202,25 @@ def _build_config(args: argparse.Namespace) -> BuildConfig:
         split=args.split,
         seed=args.seed,
         limit=args.limit,
-        sample=args.sample,
+        sample=sample,
         max_turns=args.max_turns,
     )
+
+
+def _sample(text: str) -> int | dict[str, int]:
+    """``--sample 20`` or ``--sample maze=25,babyai=20``: positive counts, tasks by their short names."""
+    try:
+        if "=" not in text:
+            counts: int | dict[str, int] = int(text)
+            wanted = [counts]
+        else:
+            counts = {task_table.get(k).name: int(v) for k, _, v in (p.partition("=") for p in text.split(","))}
+            wanted = list(counts.values())
+    except ValueError:
+        raise UsageError(f"--sample takes N or TASK=N,..., got {text!r}") from None
+    if any(n < 1 for n in wanted):
+        raise UsageError(f"--sample counts must be positive, got {text!r}")
+    return counts
 
 
 def _finish(built: Built | Any, out: Path, config: BuildConfig, name: str | None, pools: Path, replace: bool) -> int:

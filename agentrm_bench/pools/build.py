@@ -65,7 +65,7 @@ class PoolBuilder(Policy):
         siblings: int = 4,
         rollouts: int = 2,
         vary: dict[str, list[Any]] | None = None,
-        sample: int | None = None,
+        sample: int | dict[str, int] | None = None,
     ):
         self.policy_name = policy
         self.policy_settings = dict(policy_settings or {})
@@ -231,7 +231,7 @@ class BuildConfig:
     split: str = "test"
     seed: int = 0
     limit: int | None = None
-    sample: int | None = None
+    sample: int | dict[str, int] | None = None  # instances per task (one count, or one per task), seeded
     max_turns: int | None = None
 
     def run_config(self) -> RunConfig:
@@ -273,7 +273,10 @@ def selection(config: BuildConfig) -> list[tuple[str, int]] | None:
     chosen = []
     for task, count in _instances(config).items():
         rng = np.random.default_rng([config.seed & 0xFFFFFFFF, zlib.crc32(task.encode())])
-        size = min(config.sample, count)
+        wanted = config.sample.get(task) if isinstance(config.sample, dict) else config.sample
+        if wanted is None:
+            raise PoolError(f"--sample names no count for {task} (give one count, or TASK=COUNT for every task)")
+        size = min(wanted, count)
         chosen += [(task, int(i)) for i in sorted(rng.choice(count, size=size, replace=False))]
     return chosen
 

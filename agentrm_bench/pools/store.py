@@ -49,7 +49,10 @@ def command(config: BuildConfig, name: str | None = None) -> str:
         argv += ["--vary", f"{key}={','.join(json.dumps(v) for v in values)}"]
     argv += ["-n", str(config.n), "--states", str(config.states), "--siblings", str(config.siblings)]
     argv += ["--rollouts", str(config.rollouts), "--split", config.split, "--seed", str(config.seed)]
-    for flag, value in (("--limit", config.limit), ("--sample", config.sample), ("--max-turns", config.max_turns)):
+    sample = config.sample
+    if isinstance(sample, dict):
+        sample = ",".join(f"{task}={count}" for task, count in sample.items())
+    for flag, value in (("--limit", config.limit), ("--sample", sample), ("--max-turns", config.max_turns)):
         if value is not None:
             argv += [flag, str(value)]
     if name:
