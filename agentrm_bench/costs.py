@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 from tabulate import tabulate
 
@@ -14,6 +15,17 @@ from . import tasks as task_table
 from .episode import EpisodeRecord
 
 KEYS = ("tokens_in", "tokens_out", "model_seconds", "rm_calls", "rm_trajectories", "rm_seconds")
+TIMED = ("model_seconds", "rm_seconds")  # measured, so they differ between two plays of the same episode
+
+
+def untimed(row: dict[str, Any]) -> dict[str, Any]:
+    """A record's JSON without what a clock measured (``wall_time``, the timed costs): two plays of the
+    same episode -- in another process, executor or batch -- must give exactly this."""
+    row = {k: v for k, v in row.items() if k != "wall_time"}
+    extra = row.get("extra") or {}
+    if isinstance(extra.get("cost"), dict):
+        row["extra"] = {**extra, "cost": {k: v for k, v in extra["cost"].items() if k not in TIMED}}
+    return row
 
 
 def per_episode(records: Iterable[EpisodeRecord]) -> dict[str, dict[str, float]]:

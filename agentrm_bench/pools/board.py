@@ -30,7 +30,7 @@ import numpy as np
 from .. import __version__, rewards
 from ..leaderboard import SubmissionError, scores_sha256
 from ..llm.base import run_sync
-from .evaluate import read_pinned, read_scores, score_instance, summarise
+from .evaluate import check_shapes, read_pinned, read_scores, score_instance, summarise
 from .format import Pool, PoolError, order
 from .metrics import split_averages, task_metrics
 from .store import DEFAULT_DIR, open_pool
@@ -137,8 +137,6 @@ def integrity(board: Path, document: dict[str, Any], pools: Path = DEFAULT_DIR) 
         scores = scores_of(board, document)
         if set(scores) != {i.key for i in pool.instances}:
             return ["its scores do not cover exactly the pool's instances"]
-        from .evaluate import check_shapes
-
         check_shapes(pool, scores)
     except (SubmissionError, PoolError, OSError, ValueError, KeyError) as exc:
         return [str(exc)]

@@ -53,7 +53,7 @@ def eval_tables(metrics: dict[str, Any], averages: dict[str, Any], n: int, fmt: 
     """Per split: each task's Best-of-k for every k, random and oracle@N, step-level accuracy."""
     sections = []
     for split in (task_table.HELD_IN, task_table.HELD_OUT):
-        names = [t for t in metrics if task_table.get(t).group == split]
+        names = [s.name for s in task_table.table(split) if s.name in metrics]
         if not names:
             continue
         rows = []
@@ -113,7 +113,7 @@ def board_tables(documents: list[dict[str, Any]], epsilons: dict[str, Any] | Non
     sections = []
     for (pool_name, _), rows in sorted(by_pool.items()):
         first = rows[0]
-        tasks = list(first["metrics"])
+        tasks = [s.name for s in task_table.specs() if s.name in first["metrics"]]  # table order, not JSON's
         n = int(first["pool"]["n"])
         groups = {task_table.get(t).group for t in tasks}
         held = [s for s in (task_table.HELD_IN, task_table.HELD_OUT) if s in groups]
