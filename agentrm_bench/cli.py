@@ -14,10 +14,26 @@ from typing import Any
 
 from tabulate import tabulate
 
-from . import __version__, data, executors, harness, leaderboard, llm, manifest, policies, report, rewards, submission
+from . import (
+    __version__,
+    cli_rm,
+    costs,
+    data,
+    executors,
+    harness,
+    leaderboard,
+    llm,
+    manifest,
+    policies,
+    report,
+    rewards,
+    submission,
+    trials,
+)
 from . import tasks as task_table
 from .executors.ray import RayUnavailableError
 from .manifest import RunConfig
+from .pools.format import PoolError
 from .records import read_records
 from .registry import UnknownPluginError
 from .sandbox.errors import SandboxError
@@ -50,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         data.DataFetchError,
         data.DataIntegrityError,
         leaderboard.SubmissionError,
+        PoolError,  # a pool absent, corrupt or of another digest; an evaluation directory of another RM
+        cli_rm.UsageError,
         RayUnavailableError,
         SandboxError,
         TrainingError,
@@ -105,6 +123,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--seed", type=int, default=0, help="base seed of the per-episode seeds (default: 0)")
     p.add_argument(
+        "--trials",
+        type=_positive_int,
+        default=1,
+        help="play every instance T times (trial t: a run in OUT/trial-t with seed SEED+t-1); report shows "
+        "the spread over trials",
+    )
+    p.add_argument(
         "--max-turns",
         type=_positive_int,
         help="turn budget for every task instead of each task's own (runs are then labelled as such)",
@@ -150,6 +175,7 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--out", type=Path, default=Path("scaling"), help="output path without suffix (default: scaling)")
     q.add_argument("--metric", choices=["headline", "success", "progress"], default="headline")
     q.set_defaults(handler=_cmd_plot_scaling)
+    cli_rm.add_plot(plot_sub)
 
     p = sub.add_parser(
         "report",
@@ -199,7 +225,10 @@ def _parser() -> argparse.ArgumentParser:
         "--board", type=Path, default=argparse.SUPPRESS, help="leaderboard folder (default: leaderboard)"
     )
     q = board_sub.add_parser(
-        "verify", parents=[board], help="re-run a submission's pinned policy and mark it verified if it agrees"
+        "verify",
+        parents=[board],
+        help="re-run a submission's pinned policy (a reward-model row: re-score a sample of its pool) and mark it "
+        "verified if it agrees",
     )
     q.add_argument("name")
     q.add_argument("--fraction", type=float, default=1.0, help="re-run this fraction of its episodes (seeded)")
@@ -220,6 +249,7 @@ def _parser() -> argparse.ArgumentParser:
     q.set_defaults(handler=_cmd_leaderboard_readme)
 
     training_cli.add_commands(sub, _positive_int, _non_negative_int)  # collect expert|mcts, train policy|rm
+    cli_rm.add_commands(sub, _positive_int, _non_negative_int)  # pool build|list|rebuild, rm eval|submit
 
     p = sub.add_parser("data", help="upstream data: where it is and fetching it")
     data_sub = p.add_subparsers(title="data commands", metavar="ACTION")
@@ -353,15 +383,20 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.ray_address and args.executor != "ray":
         raise UsageError("--ray-address is for --executor ray")
     out = args.out or Path("results") / args.policy.replace(":", "_").replace("/", "_")
-    summary = harness.run(
-        config,
-        out,
-        workers=args.workers,
-        show_progress=not args.no_progress,
-        in_flight=args.in_flight,
-        executor=args.executor,
-        ray_address=args.ray_address,
-    )
+    options = {
+        "workers": args.workers,
+        "show_progress": not args.no_progress,
+        "in_flight": args.in_flight,
+        "executor": args.executor,
+        "ray_address": args.ray_address,
+    }
+    if args.trials > 1:
+        summaries = trials.run(config, out, args.trials, **options)
+        for t, summary in enumerate(summaries, start=1):
+            print(f"trial {t}: {harness.summary_line(summary)}")
+        print(f"records: {out}/trial-*/records.jsonl   report: agentrm-bench report {out}")
+        return 0 if all(s.errors == 0 for s in summaries) else 1
+    summary = harness.run(config, out, **options)
     print(harness.summary_line(summary))
     print(f"records: {out / 'records.jsonl'}   report: agentrm-bench report {out}")
     return 0 if summary.errors == 0 else 1
@@ -380,6 +415,12 @@ def _cmd_plot_scaling(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     for run_dir in args.runs:
+        if trials.is_trials(run_dir):  # several trials: their spread, and what an episode cost
+            print(f"## {run_dir}: {len(trials.trial_dirs(run_dir))} trials\n\n{trials.table(run_dir, args.format)}")
+            spent = costs.table([r for d in trials.trial_dirs(run_dir) for r in read_records(d)], args.format)
+            if spent and args.format != "latex":
+                print(f"\n{spent}")
+            continue
         if not (run_dir / manifest.MANIFEST).exists():
             raise UsageError(f"{run_dir} is not a run directory (no {manifest.MANIFEST})")
         pinned = manifest.read(run_dir)
@@ -392,6 +433,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 header += f"  {label}: {settings[key]}"
         print(f"{header}  split: {config.get('split')}\n")
         print(report.tables(report.score(read_records(run_dir)), args.format, report.coverage(run_dir)))
+        spent = costs.table(read_records(run_dir), args.format)
+        if spent and args.format != "latex":  # the LaTeX output stays one document that compiles
+            print(f"\n{spent}")
         if settings.get("rm") == "oracle":
             print("\n" + leaderboard.ORACLE_NOTE.replace("[oracle] = the", "reward model oracle: the"))
     return 0
@@ -441,10 +485,15 @@ def _cmd_submit(args: argparse.Namespace) -> int:
 
 def _cmd_leaderboard(args: argparse.Namespace) -> int:
     print(leaderboard.tables(leaderboard.load_all(args.board), args.format))
+    rm_tables = cli_rm.board_section(args.board, args.format)  # reward models on frozen pools, beside
+    if rm_tables:
+        print(f"\nreward models (offline, on frozen candidate pools)\n\n{rm_tables}")
     return 0
 
 
 def _cmd_leaderboard_verify(args: argparse.Namespace) -> int:
+    if cli_rm.rm_board.exists(args.board, args.name):  # a reward-model row: re-score, do not re-run
+        return cli_rm.verify(args)
     result = submission.verify(
         args.board,
         args.name,
@@ -468,18 +517,23 @@ def _cmd_leaderboard_check(args: argparse.Namespace) -> int:
         problems = leaderboard.integrity(args.board, document)
         bad += bool(problems)
         print(f"{document['name']}: " + ("; ".join(problems) if problems else f"ok ({document['status']})"))
+    bad += cli_rm.check(args.board)
     return 1 if bad else 0
 
 
 def _cmd_leaderboard_readme(args: argparse.Namespace) -> int:
-    text = leaderboard.readme(leaderboard.load_all(args.board))
-    path = args.board / "README.md"
+    pages = {
+        args.board / "README.md": leaderboard.readme(leaderboard.load_all(args.board)),
+        args.board / cli_rm.READMES: cli_rm.readme_text(args.board),
+    }
     if args.check:
-        if not path.exists() or path.read_text() != text:
+        stale = [path for path, text in pages.items() if not path.exists() or path.read_text() != text]
+        for path in stale:
             print(f"{path} is stale: run `agentrm-bench leaderboard readme`", file=sys.stderr)
-            return 1
-        print(f"{path} is up to date")
-        return 0
-    path.write_text(text)
-    print(f"wrote {path}")
+        if not stale:
+            print(" and ".join(str(p) for p in pages) + " are up to date")
+        return 1 if stale else 0
+    for path, text in pages.items():
+        path.write_text(text)
+        print(f"wrote {path}")
     return 0

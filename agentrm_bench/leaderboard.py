@@ -262,6 +262,9 @@ def readme(documents: list[dict[str, Any]]) -> str:
         "verify` and found to agree.",
         "",
         tables(documents, "github"),
+        "",
+        "Reward models judged offline on frozen candidate pools have a table of their own: "
+        "[reward-models.md](reward-models.md).",
     ]
     if notes:
         parts += ["", "## Reported rows", "", *notes]

@@ -8,7 +8,7 @@ named ``module:attribute``; an installed package adds policies through the entry
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
@@ -99,6 +99,52 @@ class RandomPolicy(Policy):
         return str(actions[int(self._rng.integers(len(actions)))])
 
 
+class NoisyExpertPolicy(Policy):
+    """The task's expert, except that each step it acts at random with probability ``epsilon``.
+
+    Candidates of graded quality without a language model: frozen candidate pools of noisy experts
+    (several epsilons) are how reward models are compared before a trained policy exists, and they are
+    labelled synthetic wherever they are shown. The random action is uniform over the admissible actions
+    other than the expert's; a task that lists none (tools, Jericho) repeats one of the actions taken
+    earlier in this episode instead (a plausible but mistimed action), and at its first step acts as the
+    expert. Seeded by the episode seed, so a pool built twice is the same pool.
+    """
+
+    def __init__(self, epsilon: float = 0.2) -> None:
+        if isinstance(epsilon, bool) or not isinstance(epsilon, int | float) or not 0 <= epsilon <= 1:
+            raise PolicyConfigError(f"noisy-expert: epsilon must be a number in [0, 1], got {epsilon!r}")
+        self.epsilon = float(epsilon)
+        self._rng = np.random.default_rng(0)
+        self._earlier: list[str] = []
+
+    def settings(self) -> dict[str, Any]:
+        return {"epsilon": self.epsilon}
+
+    def begin(self, *, task: str, index: int, seed: int) -> None:
+        self._rng = np.random.default_rng(seed)
+        self._earlier = []
+
+    @staticmethod
+    def alternatives(expert: str, info: dict[str, Any], earlier: Sequence[str] = ()) -> list[str]:
+        """The actions a random step chooses among: every admissible one but the expert's, else the
+        distinct actions taken ``earlier`` in the episode but the expert's."""
+        listed = [str(a) for a in info.get("admissible_actions") or ()] or list(dict.fromkeys(earlier))
+        return [a for a in listed if a != expert]
+
+    def choices(self, env: gym.Env, info: dict[str, Any], earlier: Sequence[str] = ()) -> list[str]:
+        """Every action it may take here, its preferred one (the expert's) first: a pool's siblings."""
+        expert = env.unwrapped.expert_action()
+        return [expert, *self.alternatives(expert, info, earlier)]
+
+    def act(self, env: gym.Env, observation: str, info: dict[str, Any]) -> str:
+        expert = env.unwrapped.expert_action()
+        others = self.alternatives(expert, info, self._earlier)
+        noisy = self._rng.random() < self.epsilon  # drawn every step, so epsilon alone decides the noise
+        action = str(others[int(self._rng.integers(len(others)))]) if noisy and others else expert
+        self._earlier.append(action)
+        return action
+
+
 class NoopPolicy(Policy):
     """Always the same fixed text: measures the harness's own cost per step."""
 
@@ -115,6 +161,7 @@ class NoopPolicy(Policy):
 BUILTIN: dict[str, str] = {
     "expert": "agentrm_bench.policies:ExpertPolicy",
     "random": "agentrm_bench.policies:RandomPolicy",
+    "noisy-expert": "agentrm_bench.policies:NoisyExpertPolicy",  # frozen pools' synthetic candidates
     "noop": "agentrm_bench.policies:NoopPolicy",
     # LLM policies: a model, optionally a reward model, a search strategy (agentrm_bench.search).
     "greedy": "agentrm_bench.search.policy:GreedyPolicy",

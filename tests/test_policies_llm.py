@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from agentrm_bench import harness, policies
+from agentrm_bench import costs, harness, policies
 from agentrm_bench.cli import main
 from agentrm_bench.manifest import RunConfig
 from agentrm_bench.records import RecordStore, read_records
@@ -25,9 +25,7 @@ def run_cli(capsys, *argv):
 
 
 def strip(records):
-    rows = [r.to_json() for r in records]
-    for row in rows:
-        row.pop("wall_time")
+    rows = [costs.untimed(r.to_json()) for r in records]  # no wall time, no timed costs
     return sorted(rows, key=lambda r: (r["task"], r["index"]))
 
 

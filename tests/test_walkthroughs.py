@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 
@@ -91,3 +92,31 @@ def test_adding_a_task(tmp_path, monkeypatch, capsys):
         sys.modules.pop("guess_task.env", None)
         sys.modules.pop("guess_task.prompt", None)
         tasks.REGISTRY.refresh()
+
+
+def test_submitting_a_reward_model(tmp_path, monkeypatch, capsys):
+    """An RM from its own package: evaluated on the committed pool, submitted, verified, shown in the
+    reward-model table beside the oracle row and the random / oracle@N bounds."""
+    pools = tmp_path / "leaderboard" / "pools"
+    pools.mkdir(parents=True)
+    for path in (REPO / "leaderboard" / "pools").glob("noisy-expert-v1*"):
+        shutil.copy(path, pools / path.name)
+    try:
+        walk("submitting-a-reward-model.md", tmp_path, monkeypatch)
+    finally:
+        sys.modules.pop("tone_rm", None)
+    out = capsys.readouterr().out
+    document = json.loads((tmp_path / "leaderboard/rm-submissions/tone.json").read_text())
+    identity = document["reward_model"]["identity"]
+    assert (identity["name"], identity["package"], identity["version"]) == ("tone", "tone-rm", "1.0.0")
+    assert document["status"] == "verified" and document["pool"] == {
+        "name": "noisy-expert-v1",
+        "sha256": json.loads((pools / "noisy-expert-v1.json").read_text())["sha256"],
+        "synthetic": True,
+        "n": 8,
+    }
+    table = out.split("reward models (offline, on frozen candidate pools)")[1]
+    rows = {line.split("|")[2].strip(): line for line in table.splitlines() if line.startswith("| ")}
+    assert {"tone", "oracle [oracle]", "random", "oracle@8"} <= set(rows)
+    assert all("noisy-expert-v1 (synthetic)" in rows[name] for name in ("tone", "random", "oracle@8"))
+    assert "verified" in rows["tone"] and "verified" in rows["oracle [oracle]"]

@@ -110,3 +110,50 @@ def tiny_ref(tmp_path_factory) -> Path:
 def tiny_rm(tmp_path_factory) -> Path:
     pytest.importorskip("transformers")
     return build_classifier(tmp_path_factory.mktemp("tiny-rm"), seed=2)
+
+
+# ---------------------------------------------------------------------- AgentRM's released explicit RM layout
+LLAMA3_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}<|start_header_id|>{{ message['role'] }}<|end_header_id|>\n\n"
+    "{{ message['content'] | trim }}<|eot_id|>{% endfor %}"
+    "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}"
+)
+LLAMA3_SPECIALS = ["<|begin_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"]
+
+
+def build_agentrm_explicit(folder: Path, seed: int = 3) -> Path:
+    """A tiny reward model laid out like AgentRM's released explicit checkpoint (a Llama-3-8B-Instruct
+    fine-tuned as a one-output regression head with alignment-handbook): ``LlamaForSequenceClassification``
+    with ``num_labels=1`` and ``problem_type="regression"``, sharded safetensors with their index, a
+    Llama-3 chat template whose tokenizer has no padding token of its own, and the trainer's leftovers
+    (``training_args.bin``, a pickle, which must never be loaded: here it is not even a valid one)."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaForSequenceClassification, PreTrainedTokenizerFast
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400, special_tokens=LLAMA3_SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    tok.train_from_iterator(_corpus(), trainer)
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<|begin_of_text|>", eos_token="<|eot_id|>", chat_template=LLAMA3_TEMPLATE
+    )
+    tokenizer.save_pretrained(folder)
+    torch.manual_seed(seed)
+    config = _config(tokenizer, num_labels=1, problem_type="regression")
+    config.pad_token_id = None
+    config.bos_token_id = tokenizer.bos_token_id
+    LlamaForSequenceClassification(config).save_pretrained(folder, max_shard_size="60KB")
+    (folder / "training_args.bin").write_bytes(b"not a pickle: loading it would fail")
+    (folder / "trainer_state.json").write_text('{"global_step": 1}')
+    return folder
+
+
+@pytest.fixture(scope="session")
+def agentrm_explicit(tmp_path_factory) -> Path:
+    pytest.importorskip("transformers")
+    return build_agentrm_explicit(tmp_path_factory.mktemp("agentrm-explicit"))

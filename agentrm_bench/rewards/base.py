@@ -89,6 +89,11 @@ class RewardModel(ABC):
         """Which model it is, without loading its weights (hashing them is fine)."""
         return RewardModelIdentity(self.kind or type(self).__name__)
 
+    def usage(self) -> dict[str, int]:
+        """Tokens read and written so far (``tokens_in``, ``tokens_out``), where the reward model counts
+        them: an offline evaluation reports their increase as its cost. Empty when it does not count."""
+        return {}
+
     @abstractmethod
     async def ascore(self, batch: Sequence[Trajectory]) -> list[float]:
         """One score per trajectory of ``batch``, in order; higher is better."""

@@ -43,12 +43,16 @@ class ExplicitRM(RewardModel):
         self._model: Any = None
         self._tokenizer: Any = None
         self._batcher = MicroBatcher(self._run, max_batch=max_batch)
+        self.tokens_in = 0  # tokens read (after truncation to the model's length)
 
     def settings(self) -> dict[str, Any]:
         return {"kind": "explicit", "model": str(self.path), "template": self.template, "variant": self.variant}
 
     def identity(self) -> RewardModelIdentity:
         return RewardModelIdentity.of(self.kind, folder_weights(self.path))
+
+    def usage(self) -> dict[str, int]:
+        return {"tokens_in": self.tokens_in, "tokens_out": 0}
 
     def load(self) -> None:
         if self._model is not None:
@@ -85,6 +89,7 @@ class ExplicitRM(RewardModel):
         rows = [tok(render(tok, chat, False), add_special_tokens=False)["input_ids"][-limit:] for chat in chats]
         # The model pools at the last token that is not padding; without a padding token of its own
         # (pad == eos) a padded row could be misread, so such a model scores rows one by one.
+        self.tokens_in += sum(len(row) for row in rows)
         groups = [rows] if self._own_pad else [[row] for row in rows]
         scores: list[float] = []
         with torch.inference_mode():

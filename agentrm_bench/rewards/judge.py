@@ -63,6 +63,18 @@ class JudgeRM(RewardModel):
         self.mode = mode
         self.parse_failures = 0
         self.calls = 0
+        self.tokens_in = 0  # prompt tokens (the backend's count, or its estimate)
+        self.tokens_out = 0
+
+    def usage(self) -> dict[str, int]:
+        return {"tokens_in": self.tokens_in, "tokens_out": self.tokens_out}
+
+    async def _generate(self, conversations: list[list[Message]], max_tokens: int) -> list[Any]:
+        """One greedy reply per conversation, its tokens counted."""
+        self.tokens_in += sum(self.llm.count_tokens(c) for c in conversations)
+        replies = await self.llm.agenerate(conversations, n=1, temperature=0.0, max_tokens=max_tokens)
+        self.tokens_out += sum(g.tokens for row in replies for g in row)
+        return replies
 
     def settings(self) -> dict[str, Any]:
         return {"kind": "judge", "model": self.llm.settings(), "mode": self.mode, "scale": "0-10", "neutral": NEUTRAL}
@@ -84,9 +96,7 @@ class JudgeRM(RewardModel):
     async def ascore(self, batch: Sequence[Trajectory]) -> list[float]:
         if self.mode == "rank":
             return await self._rank(batch)
-        replies = await self.llm.agenerate(
-            [self.conversation(t) for t in batch], n=1, temperature=0.0, max_tokens=self.max_tokens
-        )
+        replies = await self._generate([self.conversation(t) for t in batch], self.max_tokens)
         scores = []
         for (reply,) in replies:
             self.calls += 1
@@ -103,11 +113,9 @@ class JudgeRM(RewardModel):
             groups.setdefault((t.task, t.goal, t.first_observation), []).append(i)
         scores = [NEUTRAL] * len(batch)
         compared = [members for members in groups.values() if len(members) > 1]  # one alone has no rank
-        replies = await self.llm.agenerate(
+        replies = await self._generate(
             [self.ranking_conversation([batch[i] for i in members]) for members in compared],
-            n=1,
-            temperature=0.0,
-            max_tokens=self.max_tokens + 4 * max((len(m) for m in compared), default=0),
+            self.max_tokens + 4 * max((len(m) for m in compared), default=0),
         )
         for members, (reply,) in zip(compared, replies, strict=True):
             self.calls += 1

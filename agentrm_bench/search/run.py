@@ -4,10 +4,15 @@
 notes) -- kept per episode, not per policy, because several episodes share one policy object when
 they run concurrently -- and derives every sample's seed from the episode seed and the sample's place
 in the search, so results do not depend on what else was in flight.
+
+It also keeps the episode's cost, written to ``record.extra["cost"]``: prompt tokens (the backend's
+count, or its estimate) and generated tokens, seconds waiting for the model (overlapping with other
+episodes' waits when several are in flight), and the reward model's calls, trajectories and seconds.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -48,6 +53,11 @@ class EpisodeRun:
     sampling: Sampling
     rm: RewardModel | None = None
     tokens: int = 0
+    tokens_in: int = 0
+    model_seconds: float = 0.0
+    rm_calls: int = 0
+    rm_trajectories: int = 0
+    rm_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     malformed: int = 0
     branches: Branches = field(init=False)
@@ -74,9 +84,12 @@ class EpisodeRun:
         """``n`` sampled steps for each node (one batched model call)."""
         batch = [self._messages(node) for node in nodes]
         seeds = [sample_seed(self.seed, *place) for place in places]
+        self.tokens_in += sum(self.llm.count_tokens(messages) for messages in batch)
+        started = time.perf_counter()
         replies = await self.llm.agenerate(
             batch, n=n, temperature=temperature, max_tokens=self.sampling.max_tokens, stop=STOP, seeds=seeds
         )
+        self.model_seconds += time.perf_counter() - started
         out = []
         for node, row in zip(nodes, replies, strict=True):
             parsed_row = []
@@ -98,7 +111,23 @@ class EpisodeRun:
             raise RuntimeError("this strategy needs a reward model")
         if not trajectories:
             return []
-        return [float(s) for s in await self.rm.ascore(list(trajectories))]
+        started = time.perf_counter()
+        scores = [float(s) for s in await self.rm.ascore(list(trajectories))]
+        self.rm_seconds += time.perf_counter() - started
+        self.rm_calls += 1
+        self.rm_trajectories += len(trajectories)
+        return scores
+
+    def cost(self) -> dict[str, Any]:
+        """What the episode cost: tokens in and out, model seconds, reward-model calls and seconds."""
+        return {
+            "tokens_in": self.tokens_in,
+            "tokens_out": self.tokens,
+            "model_seconds": round(self.model_seconds, 4),
+            "rm_calls": self.rm_calls,
+            "rm_trajectories": self.rm_trajectories,
+            "rm_seconds": round(self.rm_seconds, 4),
+        }
 
     def fill(self, record: EpisodeRecord, node: Node, search: dict[str, Any]) -> None:
         """Write the chosen trajectory and the strategy's data into the episode record."""
@@ -120,5 +149,6 @@ class EpisodeRun:
             "restores": self.branches.restores,
             "replayed_steps": self.branches.replayed,
             "snapshots": self.branches.snapshots,
+            "cost": self.cost(),
             **({"notes": self.notes} if self.notes else {}),
         }
