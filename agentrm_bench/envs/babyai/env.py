@@ -102,7 +102,7 @@ class BabyAIEnv(TextEnv):
             return self._outcome(scene.refusals.get(command, NOT_RECOGNIZED), valid=False)
         if not primitives:  # AgentBoard: an admissible command with nothing to do changes nothing
             return self._outcome(NO_CHANGE, valid=True)
-        self._image, status = run_primitives(self._level, self._image, primitives)
+        self._image, status = levels.run_primitives(self._level, self._image, primitives)
         self._scene = render(self._level, self._image)
         level_done = status != "running"
         observation = self._scene.text + (TASK_COMPLETED if level_done else "")
@@ -197,25 +197,6 @@ class BabyAIEnv(TextEnv):
         return self._rows
 
 
-def run_primitives(level: Any, image: np.ndarray, primitives: tuple[int, ...]) -> tuple[np.ndarray, str]:
-    """Step ``level`` through a command's ``primitives``, starting from the agent view ``image``.
-
-    Returns the last view and the level's verdict at the last primitive stepped, as AgentBoard reads
-    it: "success" (done with a reward), "failure" (done without) or "running". Every primitive runs,
-    whatever the level said half-way, except that the expansion stops after a primitive that leaves the
-    view unchanged, as AgentBoard's does.
-    """
-    status = "running"
-    for primitive in primitives:
-        obs, reward, terminated, _, _ = level.step(primitive)
-        unchanged = np.array_equal(obs["image"], image)
-        image = obs["image"]
-        status = ("success" if reward > 0 else "failure") if terminated else "running"
-        if unchanged:
-            break
-    return image, status
-
-
 def load_rows() -> list[dict[str, Any]] | None:
     """The annotation rows, checked against the level table; None when the file is absent."""
     try:
@@ -237,4 +218,4 @@ def load_rows() -> list[dict[str, Any]] | None:
     return rows
 
 
-__all__ = ["CHECK", "BabyAIEnv", "load_rows", "run_primitives"]
+__all__ = ["CHECK", "BabyAIEnv", "load_rows"]

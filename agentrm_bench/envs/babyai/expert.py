@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from .env import run_primitives
+from .levels import run_primitives
 from .text import CHECK, DROP, FORWARD, HEADINGS, LEFT, PICKUP, RIGHT, TOGGLE, Scene, render
 
 _FAR = 10**6

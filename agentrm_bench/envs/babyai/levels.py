@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 BASE_SEED = 1234
 SEEDS_PER_LEVEL = 4
 SEEDS: tuple[int, ...] = tuple(BASE_SEED + k for k in range(SEEDS_PER_LEVEL))
@@ -113,3 +115,22 @@ def build(level: Level) -> Any:
 def agent_goal(mission: str) -> str:
     """The goal text the agent is shown: AgentBoard rewrites "then" and "after you" as "and"."""
     return mission.replace("then", "and").replace("after you", "and")
+
+
+def run_primitives(level: Any, image: np.ndarray, primitives: tuple[int, ...]) -> tuple[np.ndarray, str]:
+    """Step ``level`` through a command's ``primitives``, starting from the agent view ``image``.
+
+    Returns the last view and the level's verdict at the last primitive stepped, as AgentBoard reads
+    it: "success" (done with a reward), "failure" (done without) or "running". Every primitive runs,
+    whatever the level said half-way, except that the expansion stops after a primitive that leaves the
+    view unchanged, as AgentBoard's does.
+    """
+    status = "running"
+    for primitive in primitives:
+        obs, reward, terminated, _, _ = level.step(primitive)
+        unchanged = np.array_equal(obs["image"], image)
+        image = obs["image"]
+        status = ("success" if reward > 0 else "failure") if terminated else "running"
+        if unchanged:
+            break
+    return image, status
