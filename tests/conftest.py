@@ -31,6 +31,19 @@ def data_file(files, relative: str) -> Path:  # noqa: ANN001 - a data-set key, a
         pytest.skip(str(exc))
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # noqa: ANN001, ANN201 - pytest's hook signature
+    """A test that reaches for an upstream file that is absent skips, naming it (as ``data_file`` does), instead
+    of failing: CI and a fresh clone may hold only part of the upstream data."""
+    from agentrm_bench.data import DataMissingError
+
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and call.excinfo is not None and call.excinfo.errisinstance(DataMissingError):
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {call.excinfo.value}")
+
+
 def available_ids() -> list[str]:
     from agentrm_bench import tasks
 

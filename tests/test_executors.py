@@ -9,6 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -69,6 +70,23 @@ def test_play_chunk_gives_the_records_of_a_run(tmp_path):
         played = sorted((r.to_json() for r in worker.play_chunk(config, chunk, in_flight)), key=lambda r: r["index"])
         assert [costs.untimed(r) for r in played] == [costs.untimed(r) for r in from_run]  # clocks aside
         assert [r["seed"] for r in played] == [worker.episode_seed(5, "maze", i) for i in range(3)]
+
+
+def test_a_cached_environment_serves_only_runs_that_would_build_the_same_one(tmp_path, monkeypatch):
+    """A driver plays several runs; one whose data folder or turn budget differs gets an environment of its own."""
+    data_root = os.environ.get("AGENTRM_BENCH_DATA")
+    if not data_root or not (Path(data_root) / "babyai").is_dir():
+        pytest.skip("BabyAI annotations absent: set AGENTRM_BENCH_DATA")
+    worker.close_envs()
+    monkeypatch.setenv("AGENTRM_BENCH_DATA", str(tmp_path / "empty"))
+    without = worker.play_episode(RunConfig(policy="expert", tasks=("babyai",)), "babyai", 0)
+    monkeypatch.setenv("AGENTRM_BENCH_DATA", data_root)
+    config = RunConfig(policy="expert", tasks=("babyai",))
+    with_data = worker.play_episode(config, "babyai", 0)
+    assert without.progress is None and with_data.progress == 1.0
+    short = worker.play_episode(RunConfig(policy="expert", tasks=("babyai",), max_turns=1), "babyai", 0)
+    assert short.turns == 1 and with_data.turns > 1
+    worker.close_envs()
 
 
 def test_a_lost_episode_says_why_and_is_never_scored():

@@ -45,7 +45,7 @@ def run_in_pool(config: RunConfig, todo: list[tuple[str, int]], workers: int) ->
                     attempts[key] += 1
                     pending[pool.submit(worker.play_episode, config, *key)] = key
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
+                for future in [f for f in pending if f in done]:  # in the order handed out, not the set's
                     key = pending.pop(future)
                     try:
                         yield future.result()

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 import gymnasium as gym
 import numpy as np
 
-from .. import policies
+from .. import data, policies
 from .. import tasks as task_table
 from ..episode import EpisodeRecord, play
 from ..manifest import RunConfig
@@ -27,8 +27,10 @@ from .in_flight import run_concurrently
 
 ATTEMPTS = 3  # tries per episode within one run when its worker dies; a rerun tries again
 
-# Per-process caches: a process builds each environment and the policy once.
-_ENVS: dict[tuple[str, str], gym.Env] = {}
+# Per-process caches: a process builds each environment and the policy once. An environment is reused only by
+# a run that would build the same one (same split, keyword arguments and data folder): a driver process may
+# play several runs (tests, notebooks), and an env keeps what it loaded, e.g. annotation rows.
+_ENVS: dict[tuple[str, ...], gym.Env] = {}
 _POLICIES: dict[str, policies.Policy] = {}
 
 
@@ -54,13 +56,13 @@ def play_episode(config: RunConfig, task: str, index: int) -> EpisodeRecord:
     """One episode in this process, on its cached environment; a crash is the episode's error record."""
     seed = episode_seed(config.seed, task, index)
     try:
-        key = (task, config.split)
+        key = _env_key(config, task)
         if key not in _ENVS:
             _ENVS[key] = gym.make(task_table.get(task).id, **config.env_kwargs(task))
         return play(_policy(config), _ENVS[key], policy_name=config.policy, task=task, index=index, seed=seed)
     except Exception:  # noqa: BLE001 - any crash is recorded and retried, never scored
         error = traceback.format_exc(limit=8)
-        crashed = _ENVS.pop((task, config.split), None)  # a crashed simulator is rebuilt for the next episode
+        crashed = _ENVS.pop(_env_key(config, task), None)  # a crashed simulator is rebuilt for the next episode
         if crashed is not None:
             _close_quietly(crashed)  # its server process or container goes now, not at garbage collection
         return EpisodeRecord(config.policy, task, index, seed, error=error)
@@ -83,6 +85,11 @@ def stream_chunk(config: RunConfig, chunk: list[tuple[str, int]], in_flight: int
 def play_chunk(config: RunConfig, chunk: list[tuple[str, int]], in_flight: int) -> list[EpisodeRecord]:
     """Play this chunk here: all its records at once. What a pool worker or a Ray task is given to do."""
     return list(stream_chunk(config, chunk, in_flight))
+
+
+def _env_key(config: RunConfig, task: str) -> tuple[str, ...]:
+    kwargs = repr(sorted(config.env_kwargs(task).items()))
+    return (task, config.split, kwargs, str(data.data_root()))
 
 
 def close_envs() -> None:
