@@ -12,6 +12,7 @@ what to do, not with an ImportError from deep inside.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import warnings
 from typing import Any
@@ -150,7 +151,8 @@ def evaluable(spec: TaskSpec) -> tuple[bool, str]:
 
 def expert_availability(spec: TaskSpec) -> tuple[bool, str]:
     """Whether the task's expert can run here (some experts need more than the task, e.g. a planner)."""
-    absent = [m for m in spec.expert_requires if importlib.util.find_spec(m) is None]
+    # Looked up on the path, not in sys.modules: a package may be hidden there on purpose (PDDL's planner).
+    absent = [m for m in spec.expert_requires if importlib.machinery.PathFinder.find_spec(m.partition(".")[0]) is None]
     if absent:
         extra = (
             f"pip install 'agentrm-bench[{spec.expert_extra}]'"

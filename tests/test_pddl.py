@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import json
+import sys
 import time
 
 import gymnasium as gym
@@ -403,3 +405,11 @@ def test_expert_solves_all_sixty(env):
         lengths[index] = turns
     assert over == OVER_BUDGET, sorted(over)
     print(f"expert: 60/60 solved, {60 - len(over)} within 30 turns, {time.perf_counter() - start:.0f} s; {lengths}")
+
+
+def test_the_experts_planner_counts_as_installed_though_hidden_from_unified_planning():
+    """problems.py hides up_fast_downward in sys.modules; the expert's availability looks on the path."""
+    if importlib.machinery.PathFinder.find_spec("up_fast_downward") is None:
+        pytest.skip("up_fast_downward is not installed (pip install 'agentrm-bench[pddl-expert]')")
+    assert sys.modules.get("up_fast_downward", "absent") is None  # hidden by problems.py
+    assert tasks.expert_availability(tasks.get("pddl")) == (True, "ready")
