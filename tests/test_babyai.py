@@ -23,10 +23,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _data_root() -> Path | None:
-    """Where the BabyAI annotation file is: $AGENTRM_BENCH_DATA, else ../shared/data beside the repo."""
-    for root in (os.environ.get("AGENTRM_BENCH_DATA"), REPO.parent / "shared" / "data"):
-        if root and (Path(root) / "babyai" / "test.jsonl").is_file():
-            return Path(root)
+    """Where the BabyAI annotation file is: $AGENTRM_BENCH_DATA (None when it is not there)."""
+    root = os.environ.get("AGENTRM_BENCH_DATA")
+    if root and (Path(root) / "babyai" / "test.jsonl").is_file():
+        return Path(root)
     return None
 
 
