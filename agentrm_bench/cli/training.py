@@ -104,7 +104,7 @@ def add_commands(sub: Any, positive_int: Any, non_negative_int: Any) -> None:
 
 
 def _history() -> int:
-    from .chat_format import DEFAULT_HISTORY
+    from ..training.chat_format import DEFAULT_HISTORY
 
     return DEFAULT_HISTORY
 
@@ -130,7 +130,7 @@ def _add_schedule(p: argparse.ArgumentParser, positive_int: Any, *, epochs: floa
 
 
 def _schedule(args: argparse.Namespace) -> Any:
-    from .loop import Schedule
+    from ..training.loop import Schedule
 
     return Schedule(
         epochs=args.epochs,
@@ -152,7 +152,7 @@ def _print(outputs: dict[str, Any], keys: tuple[str, ...]) -> None:
 
 
 def _collect_expert(args: argparse.Namespace) -> int:
-    from .collect_expert import collect
+    from ..training.collect_expert import collect
 
     outputs = collect(
         _names(args.tasks),
@@ -170,8 +170,8 @@ def _collect_expert(args: argparse.Namespace) -> int:
 
 
 def _collect_mcts(args: argparse.Namespace) -> int:
-    from .collect_mcts import collect
-    from .mcts import Settings
+    from ..training.collect_mcts import collect
+    from ..training.mcts import Settings
 
     settings = Settings(
         simulations=args.simulations,
@@ -182,7 +182,7 @@ def _collect_mcts(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
     )
     if args.ray_address and args.executor != "ray":
-        from .artifacts import TrainingError
+        from ..training.artifacts import TrainingError
 
         raise TrainingError("--ray-address is for --executor ray")
     outputs = collect(
@@ -205,7 +205,7 @@ def _collect_mcts(args: argparse.Namespace) -> int:
 
 
 def _train_policy(args: argparse.Namespace) -> int:
-    from .sft import train_policy
+    from ..training.sft import train_policy
 
     outputs = train_policy(
         args.data,
@@ -230,7 +230,7 @@ def _train_policy(args: argparse.Namespace) -> int:
 
 def _train_rm(args: argparse.Namespace) -> int:
     if args.kind == "explicit":
-        from .rm_explicit import train_explicit
+        from ..training.rm_explicit import train_explicit
 
         outputs = train_explicit(
             args.data,
@@ -245,8 +245,8 @@ def _train_rm(args: argparse.Namespace) -> int:
             show_progress=not args.no_progress,
         )
     else:
-        from .artifacts import TrainingError
-        from .rm_implicit import train_implicit
+        from ..training.artifacts import TrainingError
+        from ..training.rm_implicit import train_implicit
 
         if not args.policy:
             raise TrainingError("--kind implicit needs --policy hf:PATH (the fine-tuned policy)")

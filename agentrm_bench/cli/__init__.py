@@ -14,9 +14,8 @@ from typing import Any
 
 from tabulate import tabulate
 
-from . import (
+from .. import (
     __version__,
-    cli_rm,
     costs,
     data,
     executors,
@@ -30,16 +29,17 @@ from . import (
     submission,
     trials,
 )
-from . import tasks as task_table
-from .executors.ray import RayUnavailableError
-from .manifest import RunConfig
-from .pools.format import PoolError
-from .records import read_records
-from .registry import UnknownPluginError
-from .sandbox.errors import SandboxError
-from .search import strategy as strategies
-from .training import cli as training_cli
-from .training.artifacts import TrainingError
+from .. import tasks as task_table
+from ..executors.ray import RayUnavailableError
+from ..manifest import RunConfig
+from ..pools.format import PoolError
+from ..records import read_records
+from ..registry import UnknownPluginError
+from ..sandbox.errors import SandboxError
+from ..search import strategy as strategies
+from ..training.artifacts import TrainingError
+from . import rm as cli_rm
+from . import training as training_cli
 
 EXIT_USAGE = 2
 
@@ -403,7 +403,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_plot_scaling(args: argparse.Namespace) -> int:
-    from . import plot
+    from .. import plot
 
     try:
         written = plot.scaling(args.runs, args.out, metric=args.metric)
@@ -456,7 +456,7 @@ def _cmd_data_fetch(args: argparse.Namespace) -> int:
 
 
 def _cmd_sandbox_build(args: argparse.Namespace) -> int:
-    from .sandbox import docker_backend, images
+    from ..sandbox import docker_backend, images
 
     wanted = []
     for spec in (task_table.get(name) for name in args.tasks):  # every name checked before any build

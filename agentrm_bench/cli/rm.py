@@ -17,15 +17,15 @@ from typing import Any
 
 from tabulate import tabulate
 
-from . import executors, policies, report, rewards
-from . import tasks as task_table
-from .leaderboard import SubmissionError
-from .pools import board as rm_board
-from .pools import store
-from .pools.build import BuildConfig, Built, build
-from .pools.evaluate import evaluate
-from .pools.format import PoolError
-from .pools.tables import cost_line, eval_tables, pool_title, readme
+from .. import executors, policies, report, rewards
+from .. import tasks as task_table
+from ..leaderboard import SubmissionError
+from ..pools import board as rm_board
+from ..pools import store
+from ..pools.build import BuildConfig, Built, build
+from ..pools.evaluate import evaluate
+from ..pools.format import PoolError
+from ..pools.tables import cost_line, eval_tables, pool_title, readme
 
 READMES = "reward-models.md"
 
@@ -347,7 +347,7 @@ def _cmd_rm_submit(args: argparse.Namespace) -> int:
 
 
 def _cmd_plot_best_of_k(args: argparse.Namespace) -> int:
-    from .pools.plot import best_of_k
+    from ..pools.plot import best_of_k
 
     written = best_of_k(args.runs, args.out, args.metric)
     print("wrote " + "  ".join(str(p) for p in written))
@@ -368,7 +368,7 @@ def _epsilons(board: Path) -> dict[str, Any]:
 
 def board_section(board: Path, fmt: str) -> str | None:
     """The reward-model tables of ``board`` (None when it has no reward-model row)."""
-    from .pools.tables import board_tables
+    from ..pools.tables import board_tables
 
     try:
         documents = rm_board.load_all(board, pools_of(board))
