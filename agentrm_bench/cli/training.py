@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import tasks as task_table
+from .common import non_negative_int, positive_int
 
 
-def add_commands(sub: Any, positive_int: Any, non_negative_int: Any) -> None:
+def add_commands(sub: Any) -> None:
+    """Add ``collect`` (expert, mcts) and ``train`` (policy, rm) to the CLI's subcommands."""
     p = sub.add_parser(
         "collect",
         help="collect training data from non-test instances: expert trajectories, MCTS-labelled states",
@@ -31,7 +33,7 @@ def add_commands(sub: Any, positive_int: Any, non_negative_int: Any) -> None:
     q.add_argument("--tasks", required=True, help="comma-separated task names (e.g. babyai)")
     q.add_argument("--split", help="the pool to play (default: each task's training pool; test splits are refused)")
     q.add_argument("--out", type=Path, required=True, help="output folder")
-    _add_range(q, positive_int, non_negative_int)
+    _add_range(q)
     q.add_argument(
         "--history",
         type=non_negative_int,
@@ -54,7 +56,7 @@ def add_commands(sub: Any, positive_int: Any, non_negative_int: Any) -> None:
     q.add_argument("--tasks", required=True)
     q.add_argument("--split", help="default: each task's training pool")
     q.add_argument("--out", type=Path, required=True)
-    _add_range(q, positive_int, non_negative_int)
+    _add_range(q)
     q.add_argument("--simulations", type=positive_int, default=8, help="simulations per instance (default: 8)")
     q.add_argument("--expansions", type=positive_int, default=3, help="actions sampled per expansion (default: 3)")
     q.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default: 1.0)")
@@ -80,7 +82,7 @@ def add_commands(sub: Any, positive_int: Any, non_negative_int: Any) -> None:
     q.add_argument("--data", type=Path, required=True, help="a collect-expert folder or its sft.jsonl")
     q.add_argument("--out", type=Path, required=True)
     q.add_argument("--base", default="default", help="model to start from: default | hf:PATH (default: default)")
-    _add_schedule(q, positive_int, epochs=2.0, batch=4, lr=2e-4)
+    _add_schedule(q, epochs=2.0, batch=4, lr=2e-4)
     q.set_defaults(handler=_train_policy)
 
     q = train_sub.add_parser(
@@ -99,7 +101,7 @@ def add_commands(sub: Any, positive_int: Any, non_negative_int: Any) -> None:
     q.add_argument("--beta", type=float, default=0.05, help="implicit: beta of the log-ratio (default: 0.05)")
     q.add_argument("--template", choices=["agentrm", "own"], default="agentrm", help="explicit: input template")
     q.add_argument("--holdout", type=float, default=0.2, help="fraction of instances held out (default: 0.2)")
-    _add_schedule(q, positive_int, epochs=2.0, batch=4, lr=1e-4)
+    _add_schedule(q, epochs=2.0, batch=4, lr=1e-4)
     q.set_defaults(handler=_train_rm)
 
 
@@ -109,13 +111,13 @@ def _history() -> int:
     return DEFAULT_HISTORY
 
 
-def _add_range(p: argparse.ArgumentParser, positive_int: Any, non_negative_int: Any) -> None:
+def _add_range(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=positive_int, help="only N instances of each task")
     p.add_argument("--skip", type=non_negative_int, default=0, help="start at instance K (default: 0)")
     p.add_argument("--max-turns", type=positive_int, help="turn budget instead of each task's own")
 
 
-def _add_schedule(p: argparse.ArgumentParser, positive_int: Any, *, epochs: float, batch: int, lr: float) -> None:
+def _add_schedule(p: argparse.ArgumentParser, *, epochs: float, batch: int, lr: float) -> None:
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=float, default=epochs, help=f"passes over the data (default: {epochs})")
     g.add_argument("--batch-size", type=positive_int, default=batch, help=f"examples per batch (default: {batch})")
