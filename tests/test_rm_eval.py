@@ -273,8 +273,8 @@ def test_the_committed_reward_model_table_is_fresh_and_stands():
     from .conftest import REPO
 
     documents = board.load_all(REPO / "leaderboard", REPO / "leaderboard" / "pools")
-    from agentrm_bench.cli_rm import readme_text
+    from agentrm_bench.cli.board import rm_readme_text
 
-    assert (REPO / "leaderboard" / "reward-models.md").read_text() == readme_text(REPO / "leaderboard")
+    assert (REPO / "leaderboard" / "reward-models.md").read_text() == rm_readme_text(REPO / "leaderboard")
     assert "](reward-models.md)" in leaderboard.readme(leaderboard.load_all(REPO / "leaderboard"))
     assert all(d["pool"]["synthetic"] for d in documents if d["pool"]["name"].startswith("noisy-expert"))

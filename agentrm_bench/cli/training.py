@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import tasks as task_table
+from .common import non_negative_int, positive_int
 
 
-def add_commands(sub: Any, positive_int: Any, non_negative_int: Any) -> None:
+def add_commands(sub: Any) -> None:
+    """Add ``collect`` (expert, mcts) and ``train`` (policy, rm) to the CLI's subcommands."""
     p = sub.add_parser(
         "collect",
         help="collect training data from non-test instances: expert trajectories, MCTS-labelled states",
@@ -31,7 +33,7 @@ def add_commands(sub: Any, positive_int: Any, non_negative_int: Any) -> None:
     q.add_argument("--tasks", required=True, help="comma-separated task names (e.g. babyai)")
     q.add_argument("--split", help="the pool to play (default: each task's training pool; test splits are refused)")
     q.add_argument("--out", type=Path, required=True, help="output folder")
-    _add_range(q, positive_int, non_negative_int)
+    _add_range(q)
     q.add_argument(
         "--history",
         type=non_negative_int,
@@ -54,7 +56,7 @@ def add_commands(sub: Any, positive_int: Any, non_negative_int: Any) -> None:
     q.add_argument("--tasks", required=True)
     q.add_argument("--split", help="default: each task's training pool")
     q.add_argument("--out", type=Path, required=True)
-    _add_range(q, positive_int, non_negative_int)
+    _add_range(q)
     q.add_argument("--simulations", type=positive_int, default=8, help="simulations per instance (default: 8)")
     q.add_argument("--expansions", type=positive_int, default=3, help="actions sampled per expansion (default: 3)")
     q.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (default: 1.0)")
@@ -80,7 +82,7 @@ def add_commands(sub: Any, positive_int: Any, non_negative_int: Any) -> None:
     q.add_argument("--data", type=Path, required=True, help="a collect-expert folder or its sft.jsonl")
     q.add_argument("--out", type=Path, required=True)
     q.add_argument("--base", default="default", help="model to start from: default | hf:PATH (default: default)")
-    _add_schedule(q, positive_int, epochs=2.0, batch=4, lr=2e-4)
+    _add_schedule(q, epochs=2.0, batch=4, lr=2e-4)
     q.set_defaults(handler=_train_policy)
 
     q = train_sub.add_parser(
@@ -99,23 +101,23 @@ def add_commands(sub: Any, positive_int: Any, non_negative_int: Any) -> None:
     q.add_argument("--beta", type=float, default=0.05, help="implicit: beta of the log-ratio (default: 0.05)")
     q.add_argument("--template", choices=["agentrm", "own"], default="agentrm", help="explicit: input template")
     q.add_argument("--holdout", type=float, default=0.2, help="fraction of instances held out (default: 0.2)")
-    _add_schedule(q, positive_int, epochs=2.0, batch=4, lr=1e-4)
+    _add_schedule(q, epochs=2.0, batch=4, lr=1e-4)
     q.set_defaults(handler=_train_rm)
 
 
 def _history() -> int:
-    from .chat_format import DEFAULT_HISTORY
+    from ..training.chat_format import DEFAULT_HISTORY
 
     return DEFAULT_HISTORY
 
 
-def _add_range(p: argparse.ArgumentParser, positive_int: Any, non_negative_int: Any) -> None:
+def _add_range(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=positive_int, help="only N instances of each task")
     p.add_argument("--skip", type=non_negative_int, default=0, help="start at instance K (default: 0)")
     p.add_argument("--max-turns", type=positive_int, help="turn budget instead of each task's own")
 
 
-def _add_schedule(p: argparse.ArgumentParser, positive_int: Any, *, epochs: float, batch: int, lr: float) -> None:
+def _add_schedule(p: argparse.ArgumentParser, *, epochs: float, batch: int, lr: float) -> None:
     g = p.add_argument_group("training")
     g.add_argument("--epochs", type=float, default=epochs, help=f"passes over the data (default: {epochs})")
     g.add_argument("--batch-size", type=positive_int, default=batch, help=f"examples per batch (default: {batch})")
@@ -130,7 +132,7 @@ def _add_schedule(p: argparse.ArgumentParser, positive_int: Any, *, epochs: floa
 
 
 def _schedule(args: argparse.Namespace) -> Any:
-    from .loop import Schedule
+    from ..training.loop import Schedule
 
     return Schedule(
         epochs=args.epochs,
@@ -152,7 +154,7 @@ def _print(outputs: dict[str, Any], keys: tuple[str, ...]) -> None:
 
 
 def _collect_expert(args: argparse.Namespace) -> int:
-    from .collect_expert import collect
+    from ..training.collect_expert import collect
 
     outputs = collect(
         _names(args.tasks),
@@ -170,8 +172,8 @@ def _collect_expert(args: argparse.Namespace) -> int:
 
 
 def _collect_mcts(args: argparse.Namespace) -> int:
-    from .collect_mcts import collect
-    from .mcts import Settings
+    from ..training.collect_mcts import collect
+    from ..training.mcts import Settings
 
     settings = Settings(
         simulations=args.simulations,
@@ -182,7 +184,7 @@ def _collect_mcts(args: argparse.Namespace) -> int:
         max_tokens=args.max_tokens,
     )
     if args.ray_address and args.executor != "ray":
-        from .artifacts import TrainingError
+        from ..training.artifacts import TrainingError
 
         raise TrainingError("--ray-address is for --executor ray")
     outputs = collect(
@@ -205,7 +207,7 @@ def _collect_mcts(args: argparse.Namespace) -> int:
 
 
 def _train_policy(args: argparse.Namespace) -> int:
-    from .sft import train_policy
+    from ..training.sft import train_policy
 
     outputs = train_policy(
         args.data,
@@ -230,7 +232,7 @@ def _train_policy(args: argparse.Namespace) -> int:
 
 def _train_rm(args: argparse.Namespace) -> int:
     if args.kind == "explicit":
-        from .rm_explicit import train_explicit
+        from ..training.rm_explicit import train_explicit
 
         outputs = train_explicit(
             args.data,
@@ -245,8 +247,8 @@ def _train_rm(args: argparse.Namespace) -> int:
             show_progress=not args.no_progress,
         )
     else:
-        from .artifacts import TrainingError
-        from .rm_implicit import train_implicit
+        from ..training.artifacts import TrainingError
+        from ..training.rm_implicit import train_implicit
 
         if not args.policy:
             raise TrainingError("--kind implicit needs --policy hf:PATH (the fine-tuned policy)")
