@@ -43,10 +43,13 @@ def cluster():
 
 
 def comparable(run_dir: Path) -> list[dict]:
-    """The finished records of a run in plan order, without their timing."""
+    """The finished records of a run in plan order, without their timings."""
     rows = [r.to_json() for r in read_records(run_dir)]
     for row in rows:
         row.pop("wall_time")
+        cost = row["extra"].get("cost", {})
+        for key in [k for k in cost if k.endswith("_seconds")]:  # timings; tokens and calls must agree
+            cost.pop(key)
     assert rows, f"no finished records in {run_dir}"
     return sorted(rows, key=lambda r: (r["task"], r["index"]))
 

@@ -29,7 +29,10 @@ def run_cli(capsys, *argv):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--policy", "nope"], "unknown policy 'nope'; known: expert, random, noop, greedy, best-of-n, beam, search"),
+        (
+            ["--policy", "nope"],
+            "unknown policy 'nope'; known: expert, random, noisy-expert, noop, greedy, best-of-n, beam, search",
+        ),
         (["--policy", "greedy", "--model", "nope"], "unknown model spec 'nope': use default, hf:PATH, vllm:PATH"),
         (
             ["--policy", "best-of-n", "--model", "scripted", "--rm", "nope"],

@@ -296,6 +296,11 @@ def _labelled(tmp_path: Path, count: int) -> Path:
 
 
 def test_trained_explicit_rm_ranks_a_known_good_candidate_above_a_known_bad_one(tmp_path, tiny_lm):
+    """What the RM learnt, loaded as runs load it (``--rm explicit:PATH``), ranks as it did in training.
+
+    Generalisation from six tiny-model instances is luck (held-out accuracy is reported in the manifest, not
+    asserted here); what must hold is that the loaded RM reads the same window and weights training scored.
+    """
     from agentrm_bench.rewards import make_rm
     from agentrm_bench.training import loop, rm_explicit
     from agentrm_bench.training.chat_format import trajectory_from_json
@@ -314,13 +319,13 @@ def test_trained_explicit_rm_ranks_a_known_good_candidate_above_a_known_bad_one(
         max_length=192,
         show_progress=False,
     )
-    assert outputs["heldout_rows"] == 4 and outputs["heldout"]["pairwise_accuracy"] == 1.0
+    assert outputs["heldout_rows"] == 4 and outputs["train_fit"]["pairwise_accuracy"] == 1.0
     rm = make_rm(f"explicit:{tmp_path / 'rm'}", template="own")
-    _, held = rm_explicit.split_by_instance(_rows(data / "values.jsonl"), 0.25, schedule.seed)  # never trained on
-    for index in sorted({r["index"] for r in held}):
-        good, bad = (trajectory_from_json(r) for r in held if r["index"] == index)  # expert first, then turning
+    trained, _ = rm_explicit.split_by_instance(_rows(data / "values.jsonl"), 0.25, schedule.seed)
+    for index in sorted({r["index"] for r in trained}):
+        good, bad = (trajectory_from_json(r) for r in trained if r["index"] == index)  # expert first, then turning
         high, low = rm.score([good, bad])
-        assert high > low
+        assert high > low, f"instance {index}: the loaded RM scores the expert's {high:.3f}, turning in place {low:.3f}"
 
 
 def test_explicit_rm_adapter_with_agentrm_template_loads_as_explicit_rm(tmp_path, tiny_lm):

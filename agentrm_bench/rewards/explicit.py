@@ -85,7 +85,11 @@ class ExplicitRM(RewardModel):
         import torch
 
         tok, model = self._tokenizer, self._model
-        limit = int(getattr(model.config, "max_position_embeddings", 0) or tok.model_max_length or 4096)
+        # The last `limit` tokens: the model's context, or the window it was trained on when its tokenizer says
+        # one (`train rm` saves it; tokenizers without one say ~1e30).
+        limit = int(getattr(model.config, "max_position_embeddings", 0) or 4096)
+        if tok.model_max_length and tok.model_max_length < limit:
+            limit = int(tok.model_max_length)
         rows = [tok(render(tok, chat, False), add_special_tokens=False)["input_ids"][-limit:] for chat in chats]
         # The model pools at the last token that is not padding; without a padding token of its own
         # (pad == eos) a padded row could be misread, so such a model scores rows one by one.

@@ -110,6 +110,8 @@ def train_explicit(
         desc="explicit rm",
         show_progress=show_progress,
     )
+    # The RM reads at scoring time the window it was trained on: its last max_length tokens (ExplicitRM's limit).
+    tokenizer.model_max_length = max_length
     models.write_into(model, tokenizer, out, base_ref, num_labels=1)
     outputs = {
         "model": models.describe(out),
