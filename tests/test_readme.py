@@ -42,6 +42,14 @@ def test_the_model_and_ray_sections_are_what_ci_runs():
                 assert command in ci, f"README's {command!r} is not run by .ci/run"
 
 
+def test_the_tour_is_what_ci_runs():
+    ci = (REPO / ".ci" / "run").read_text().splitlines()
+    (block,) = blocks("A short tour")
+    for line in block.splitlines():
+        command = line.split("  #")[0].strip()
+        assert command in ci, f"README's {command!r} is not run by .ci/run"
+
+
 def test_the_readmes_speed_check_is_what_ci_runs():
     ci = (REPO / ".ci" / "run").read_text().splitlines()
     (block,) = blocks("Regression checks")
