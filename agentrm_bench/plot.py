@@ -149,10 +149,18 @@ def scaling(runs: Sequence[Path], out: Path, metric: str = "headline") -> list[P
         ax.set_ylabel(metric if metric != "headline" else "headline metric")
         ax.set_ylim(-0.05, 1.05)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(names) :]:
+    title = "Test-time scaling (oracle curves are upper bounds, not reward models)"
+    return save_grid(fig, axes, len(names), title, out)
+
+
+def save_grid(fig: Any, axes: Any, used: int, title: str, out: Path | str) -> list[Path]:
+    """Blank the unused panels, add the legend and title, write OUT.png and OUT.svg; returns their paths."""
+    import matplotlib.pyplot as plt
+
+    for ax in list(axes.flat)[used:]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
-    fig.suptitle("Test-time scaling (oracle curves are upper bounds, not reward models)")
+    fig.suptitle(title)
     fig.tight_layout()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

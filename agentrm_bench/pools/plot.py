@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..plot import save_grid
 from .evaluate import METRICS
 from .format import PoolError
 
@@ -89,15 +90,5 @@ def best_of_k(runs: Sequence[Path], out: Path, metric: str = "headline") -> list
         ax.set_ylabel(metric if metric != "headline" else "headline metric")
         ax.set_ylim(-0.05, 1.05)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(names) :]:
-        ax.axis("off")
-    axes.flat[0].legend(fontsize=7)
-    fig.suptitle("Best-of-k on a frozen pool (oracle@k and random are bounds, not reward models)")
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    written = [out.with_suffix(".png"), out.with_suffix(".svg")]
-    for path in written:
-        fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return written
+    title = "Best-of-k on a frozen pool (oracle@k and random are bounds, not reward models)"
+    return save_grid(fig, axes, len(names), title, out)
