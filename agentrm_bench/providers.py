@@ -111,12 +111,12 @@ class SpecRegistry(Generic[T]):
         """Validate ``spec`` without building anything: (name, argument, provider)."""
         name, argument = self.parse(spec)
         found = self.provider(name)
+        if found.check is not None:  # the spec's own shape first: a malformed one is wrong whatever is installed
+            found.check(argument)
         missing = [module for module in found.requires if importlib.util.find_spec(module) is None]
         if missing:
             install = f"pip install 'agentrm-bench[{found.extra}]'" if found.extra else f"pip install {missing[0]}"
             raise self.error(f"{found.usage} needs {', '.join(missing)}: {install}")
-        if found.check is not None:
-            found.check(argument)
         return name, argument, found
 
     def make(self, spec: str, **options: Any) -> T:

@@ -99,6 +99,7 @@ def test_check_valid_actions_reply_is_agentboards():
 
 
 def test_another_scienceworld_release_is_refused(monkeypatch):
+    pytest.importorskip("scienceworld", reason="scienceworld is not installed (pip install 'agentrm-bench[sciworld]')")
     monkeypatch.setattr(sim, "installed_version", lambda: "1.2.3")
     with pytest.raises(sim.SimulatorVersionError, match=r"scienceworld 1\.2\.3 is installed.*ran 1\.1\.3.*pip install"):
         sim.Simulator().load("boil", 0, "")
