@@ -36,9 +36,18 @@ class Ratio:
         )
 
 
-def measure(name: str, ours: Callable[[], object], floor: Callable[[], object], limit: float, rounds: int = 7) -> Ratio:
-    """Time ``ours`` and ``floor`` in alternating rounds (after one warm-up each); medians, then the ratio."""
-    ours(), floor()
+def measure(
+    name: str,
+    ours: Callable[[], object],
+    floor: Callable[[], object],
+    limit: float,
+    rounds: int = 7,
+    warm_up: bool = True,
+) -> Ratio:
+    """Time ``ours`` and ``floor`` in alternating rounds (after one warm-up each, unless ``warm_up`` is
+    False: then the caller has prepared both); medians, then the ratio."""
+    if warm_up:
+        ours(), floor()
     ours_times, floor_times = [], []
     for i in range(rounds):
         order = ((ours, ours_times), (floor, floor_times)) if i % 2 == 0 else ((floor, floor_times), (ours, ours_times))
