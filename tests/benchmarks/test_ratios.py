@@ -13,6 +13,7 @@ import contextlib
 import io
 import multiprocessing
 import os
+import time
 
 import gymnasium as gym
 import pytest
@@ -73,7 +74,9 @@ def _babyai_episodes():
 
 
 def test_babyai_step_against_raw_minigrid(benchmark):
-    """Our text step (command parsing, text rendering, progress) against minigrid stepping the same primitives."""
+    """Our text step (command parsing, text rendering, progress) against minigrid stepping the same primitives.
+    1.68x before the render was reworked (one search for all walks, walls apart), 1.21-1.23x after
+    (median of 41 paired rounds of CPU time, load 5 on 2 cores)."""
     env, episodes = _babyai_episodes()
     from agentrm_bench.envs.babyai import levels
 
@@ -93,7 +96,15 @@ def test_babyai_step_against_raw_minigrid(benchmark):
             for primitive in primitives:
                 level.step(primitive)
 
-    check(benchmark, measure("BabyAI env step / raw minigrid step (14 expert episodes)", ours, floor, 3.0, 5))
+    ratio = measure(
+        f"BabyAI env step / raw minigrid step (14 expert episodes, CPU time; {_load()})",
+        ours,
+        floor,
+        1.35,
+        15,
+        clock=time.process_time,
+    )
+    check(benchmark, ratio)
 
 
 def test_tool_operation_through_the_local_sandbox_against_in_process(benchmark):

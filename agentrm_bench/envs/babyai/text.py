@@ -43,6 +43,7 @@ upstream answered it.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -54,6 +55,7 @@ LEFT, RIGHT, FORWARD, PICKUP, DROP, TOGGLE = 0, 1, 2, 3, 4, 5
 HEADINGS = ((1, 0), (0, 1), (-1, 0), (0, -1))  # minigrid's agent_dir 0..3: east, south, west, north
 
 _KINDS = {2: "wall", 4: "door", 5: "key", 6: "ball", 7: "box", 8: "goal", 9: "lava"}
+_NAMED_KIND = re.compile(b"[" + b"".join(re.escape(bytes([kind])) for kind in _KINDS) + b"]")  # a byte it names
 _COLORS = ("red", "green", "blue", "purple", "yellow", "grey")
 _DOOR_STATES = ("open", "closed", "locked")
 _BLOCKING = frozenset({"wall", "box", "lava", "ball", "key"})
@@ -173,26 +175,27 @@ class _View:
         seen: list[Seen] = []
         walls: list[tuple[int, int]] = []
         barriers: list[tuple[str, int]] = []
-        cells = image.tolist()  # Python ints: reading a numpy array cell by cell costs more than the rest
+        # The view row by row (j, then i) as bytes, and the cells holding something _KINDS names found
+        # by a regular expression: most cells are empty floor or unseen, and a Python loop over all 49
+        # cost as much as the rest of the render.
+        rows = np.ascontiguousarray(image.transpose(1, 0, 2), dtype=np.uint8).tobytes()
         (px, py), (tx, ty), (fx, fy), (rx, ry) = self.pos, self.top, self.fwd, self.right
         middle = self.size // 2
-        for j in range(self.size):
-            for i in range(self.size):
-                type_idx, color_idx, state_idx = cells[i][j]
-                kind = _KINDS.get(type_idx)
-                if kind is None:  # most cells: empty floor or unseen
-                    continue
-                x, y = tx - fx * j + rx * i, ty - fy * j + ry * i  # self.cell(i, j)
-                if x < 0 or y < 0 or (x == px and y == py):  # the agent's own cell shows what it carries
-                    continue
-                if (kind == "wall" or kind == "box") and i == middle:  # straight ahead: self.relative(x, y)
-                    barriers.append((kind, self.size - 1 - j))  # is (size - 1 - j, i - size // 2)
-                if kind == "wall":
-                    walls.append((x, y))
-                    continue
-                color = _COLORS[color_idx]
-                name = f"{color} {_DOOR_STATES[state_idx]} door" if kind == "door" else f"{color} {kind}"
-                seen.append(Seen(kind, color, name, (x, y), abs(x - px) + abs(y - py)))
+        for found in _NAMED_KIND.finditer(rows[0::3]):
+            j, i = divmod(found.start(), self.size)
+            at = 3 * found.start()
+            kind, color_idx, state_idx = _KINDS[rows[at]], rows[at + 1], rows[at + 2]
+            x, y = tx - fx * j + rx * i, ty - fy * j + ry * i  # self.cell(i, j)
+            if x < 0 or y < 0 or (x == px and y == py):  # the agent's own cell shows what it carries
+                continue
+            if (kind == "wall" or kind == "box") and i == middle:  # straight ahead: self.relative(x, y)
+                barriers.append((kind, self.size - 1 - j))  # is (size - 1 - j, i - size // 2)
+            if kind == "wall":
+                walls.append((x, y))
+                continue
+            color = _COLORS[color_idx]
+            name = f"{color} {_DOOR_STATES[state_idx]} door" if kind == "door" else f"{color} {kind}"
+            seen.append(Seen(kind, color, name, (x, y), abs(x - px) + abs(y - py)))
         seen.sort(key=lambda thing: thing.distance)  # stable: ties stay far-to-near, left-to-right
         barriers.sort(key=lambda barrier: barrier[1])
         return seen, walls, barriers
