@@ -75,8 +75,8 @@ def _babyai_episodes():
 
 def test_babyai_step_against_raw_minigrid(benchmark):
     """Our text step (command parsing, text rendering, progress) against minigrid stepping the same primitives.
-    1.68x before the render was reworked (one search for all walks, walls apart), 1.21-1.23x after
-    (median of 41 paired rounds of CPU time, load 5 on 2 cores)."""
+    1.67x before the render was reworked (one search for all walks, walls apart), 1.19-1.20x after on an
+    idle machine, 1.16-1.23x under load 5-7 (CPU time, 2 cores)."""
     env, episodes = _babyai_episodes()
     from agentrm_bench.envs.babyai import levels
 
