@@ -384,3 +384,33 @@ def test_registered_id_passes_the_gymnasium_checker():
     check_env(env.unwrapped)
     observation, info = env.reset(options={"index": 5})
     assert info["task"] == "babyai" and info["index"] == 5 and isinstance(observation, str)
+
+
+def test_one_search_for_many_walks_gives_each_walk_its_own_search_would():
+    """plan_walks serves several targets with one search; each walk equals the one the differential
+    test's independent re-implementation of AgentBoard's search finds for that target alone, on random
+    rooms with random obstacles (targets inside, blocked and just outside the rectangle)."""
+    from agentrm_bench.envs.babyai.text import plan_walks
+
+    from .differential.babyai_ref import AgentBoardBabyAI
+
+    rng = random.Random(7)
+    compared = reachable = 0
+    for _ in range(300):
+        width, height = rng.randint(3, 9), rng.randint(3, 9)
+        xs, ys = range(10, 10 + width), range(20, 20 + height)
+        cells = [(x, y) for x in xs for y in ys]
+        start = rng.choice(cells)
+        blocked = frozenset(rng.sample([c for c in cells if c != start], rng.randint(0, len(cells) // 3)))
+        things = [{"pos": cell, "name": "grey wall"} for cell in blocked] + [{"pos": (0, 0), "name": "goal"}]
+        targets = rng.sample(cells, min(5, len(cells))) + [(xs.stop, ys.start)]
+        wanted = {(target, rng.random() < 0.3) for target in targets}
+        heading = rng.randrange(4)
+        walks = plan_walks(start, heading, wanted, blocked, xs, ys)
+        assert set(walks) <= wanted
+        for target, onto in wanted:
+            alone = AgentBoardBabyAI.find_path(start, target, things, heading, xs, ys, onto)
+            assert walks.get((target, onto)) == alone, (start, heading, target, onto, sorted(blocked), xs, ys)
+            compared += 1
+            reachable += alone is not None
+    assert compared > 1000 and 0.2 * compared < reachable < compared  # both outcomes well represented

@@ -225,10 +225,27 @@ def test_a_game_bug_that_stops_the_interpreter_is_undone(env):
     env.reset(options={"index": 3})  # balances
     for action in env.expert_path[:5]:
         env.step(action)
+    before = env.frotz.get_state()
     obs, _, terminated, _, info = env.step("offer that great z")
     assert "illegal object" in obs and "undone" in obs and not terminated and not info["valid_action"]
     assert not env.frotz._emulator_halted()
+    assert same_frotz_state(env.frotz.get_state(), before)  # undone exactly, RAM and random generator too
     assert env.step(env.expert_action())[0].startswith(" Grasslands, near Hut")
+    # The same from a restored snapshot (the undo point is then the restored state).
+    branch = env.snapshot()
+    env.step("offer that great z")
+    env.restore(branch)
+    before = env.frotz.get_state()
+    assert "undone" in env.step("offer that great z")[0]
+    assert same_frotz_state(env.frotz.get_state(), before)
+
+
+def same_frotz_state(one, other) -> bool:
+    import numpy as np
+
+    return len(one) == len(other) and all(
+        np.array_equal(a, b) if isinstance(a, np.ndarray) else a == b for a, b in zip(one, other, strict=True)
+    )
 
 
 def test_native_snapshot_equals_replay_mid_path(env):

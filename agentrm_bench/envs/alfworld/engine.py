@@ -14,9 +14,10 @@ each game in a child process too; here that buys three things:
 
 Two measured costs are avoided without changing what the engine computes. The PDDL-to-SAS translation
 (80% of a reset) is a pure function of the game file, which the engine repeats on every load and
-reset; it is memoised for the last few games. The expert's plan is Fast Downward's ``replan`` -- the
-same call behind alfworld's ``AlfredExpert(expert_type="planner")`` -- made only when an expert action
-is asked for, not after every step of every policy.
+reset; it is memoised for the last few games, and kept on disk for every game (:mod:`.cache`). The
+expert's plan is Fast Downward's ``replan`` -- the same call behind alfworld's
+``AlfredExpert(expert_type="planner")`` -- made only when an expert action is asked for, not after every
+step of every policy (and cached on disk by the environment).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from . import cache
 from .progress import PREDICATES, Fact
 
 DEFAULT_TIMEOUT_S = 600.0  # the slowest expert episode here (one long first plan) took 230 s on a loaded machine
@@ -217,7 +219,13 @@ class _Server:
 
 
 def _memoise_translation() -> None:
-    """Keep the PDDL-to-SAS translations of the last few games (a pure function of its inputs)."""
+    """Keep the PDDL-to-SAS translations of the last few games in memory, and every one on disk.
+
+    The translation is a pure function of its inputs. Its result is a pair: the parsed, normalised PDDL
+    task and the SAS text. Only the text is stored (the task is a graph of translator objects); a cache
+    hit parses and normalises the task again (2% of the translation's cost), which gives the very object
+    the translator returns (checked pickle-equal on test games).
+    """
     import fast_downward
 
     translate = fast_downward.pddl2sas
@@ -230,13 +238,39 @@ def _memoise_translation() -> None:
         if key in kept:
             kept.move_to_end(key)
         else:
-            kept[key] = translate(domain, problem, verbose=verbose, optimize=optimize)
+            kept[key] = _translated(translate, domain, problem, verbose, optimize)
             while len(kept) > 2 * _TRANSLATIONS_KEPT:
                 kept.popitem(last=False)
         return kept[key]
 
     pddl2sas.memoised = True  # type: ignore[attr-defined]
     fast_downward.pddl2sas = pddl2sas
+
+
+def _translated(translate: Any, domain: str, problem: str, verbose: bool, optimize: bool) -> tuple[Any, str]:
+    """(task, SAS text): the text from the disk cache when it is there, else from ``translate`` (then stored)."""
+    if verbose:  # the translator's own report is wanted: run it
+        return translate(domain, problem, verbose=verbose, optimize=optimize)
+    key = cache.translation_key(domain, problem, optimize)
+    sas = cache.read(cache.TRANSLATIONS, key, lambda value: isinstance(value, str) and bool(value))
+    if sas is None:
+        task, sas = translate(domain, problem, verbose=verbose, optimize=optimize)
+        cache.write(cache.TRANSLATIONS, key, sas)
+        return task, sas
+    return _parsed_task(domain, problem), sas
+
+
+def _parsed_task(domain: str, problem: str) -> Any:
+    """The first half of ``fast_downward.pddl2sas``: the PDDL task, parsed and normalised."""
+    sys.argv = ["translate.py", "domain", "task"]  # the translator's options module reads it on import
+    from fast_downward.translate import normalize
+    from fast_downward.translate.pddl_parser import lisp_parser, parsing_functions
+
+    task = parsing_functions.parse_task(
+        lisp_parser.parse_nested_list(domain.split("\n")), lisp_parser.parse_nested_list(problem.split("\n"))
+    )
+    normalize.normalize(task)
+    return task
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ In both, the first observation is the engine's intro without its welcome banner 
 of a room. Looking quickly around you, you see ...\nYour task is to: ..."), later observations drop the
 "You arrive at loc N. " prefix, and success is the engine's ``won``. The progress rate is OUR milestone
 definition (:mod:`.progress`), not AgentBoard's annotations. The expert is the engine's Fast Downward
-planner. Snapshots replay the action prefix (the engine's state lives in C++).
+planner, its plans cached on disk (:mod:`.cache`). Snapshots replay the action prefix (the engine's state
+lives in C++).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import gymnasium as gym
 from ... import data
 from ...env import Outcome, TextEnv
 from . import SPEC, conventions
+from . import cache as plan_cache
 from . import games as alfworld_games
 from .conventions import AGENTBOARD, first_observation, later_observation
 from .engine import DEFAULT_TIMEOUT_S, Engine, EngineState
@@ -74,6 +76,7 @@ class ALFWorldEnv(TextEnv):
         self._task_goal: Goal | None = None
         self._milestone = 0
         self._plan: list[str] = []
+        self._engine_commands: list[str] = []  # since the reset: with the game, they name the engine's state
         self._checked: dict[int, tuple[Path, Goal]] = {}
 
     @property
@@ -101,7 +104,7 @@ class ALFWorldEnv(TextEnv):
 
     def _start(self, index: int) -> tuple[str, str]:
         path, self._task_goal = self._game_file(index)
-        self._plan = []
+        self._plan, self._engine_commands = [], []
         self._state = self._engine.start(str(path))
         self._milestone = milestone(self._task_goal, self._state.facts, self._state.won)
         self._room = self._location = conventions.room_line(self._state.feedback)
@@ -136,6 +139,7 @@ class ALFWorldEnv(TextEnv):
             # the stripped text against its commands); answering here saves a round trip of ~0.1 s.
             return NOTHING_HAPPENS, False
         self._state = state = self._engine.step(command)
+        self._engine_commands.append(command)
         if self._plan and self._plan[0] == command:
             self._plan.pop(0)  # the rest of an optimal plan is an optimal plan from the state it leads to
         elif command != conventions.LOOK:  # looking changes nothing the plan depends on
@@ -175,10 +179,21 @@ class ALFWorldEnv(TextEnv):
         if self._state is None:
             raise gym.error.ResetNeeded("Call reset() before expert_action().")
         if not self._plan:
-            self._plan = self._engine.plan()
+            self._plan = self._planned()
         if not self._plan:
             raise RuntimeError(f"alfworld: the planner found no plan for game {self.game_id} at turn {self.turns}")
         return self._plan[0]
+
+    def _planned(self) -> list[str]:
+        """The planner's plan from the current state: from the plan cache when this game was planned from
+        this state before (by any process or run on this machine), else from the engine, then cached."""
+        assert self._index is not None
+        key = plan_cache.plan_key(self._games[self._index][1], self._engine_commands)
+        plan = plan_cache.read_plan(key)
+        if plan is None:
+            plan = self._engine.plan()
+            plan_cache.write_plan(key, plan)
+        return plan
 
     def close(self) -> None:
         self._engine.close()

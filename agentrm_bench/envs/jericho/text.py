@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 CHECK_VALID_ACTIONS = "check valid actions"
 VALID_ACTIONS_PREFIX = "You can take the following actions: "
@@ -43,6 +44,7 @@ BLOCKED_TEXT = "[That command controls the interpreter and is not available in t
 
 _NOT_ALNUM = re.compile(r"[^a-zA-Z0-9\s]")
 _SCORE_NOTICE = re.compile(r"\[Your score .*?\]")
+_SPACES = re.compile(r" {2,}")
 
 
 def is_check_valid_actions(action: str) -> bool:
@@ -87,9 +89,7 @@ def _is_blocked_verb(word: str) -> bool:
 
 def clean_observation(text: str) -> str:
     """AgentBoard's clean-up of a game response (newlines, runs of spaces, score notices)."""
-    text = re.sub(r"\n", " ", text)
-    text = re.sub(r" {2,}", " ", text)
-    return _SCORE_NOTICE.sub("", text)
+    return _SCORE_NOTICE.sub("", _SPACES.sub(" ", text.replace("\n", " ")))
 
 
 def strip_punctuation(text: str) -> str:
@@ -99,6 +99,11 @@ def strip_punctuation(text: str) -> str:
 
 def snippet_matches(observation: str, snippet: str) -> bool:
     return strip_punctuation(snippet) in strip_punctuation(observation)
+
+
+@lru_cache(maxsize=1024)
+def _stripped_snippet(snippet: str) -> str:
+    return strip_punctuation(snippet)
 
 
 class SnippetTracker:
@@ -120,8 +125,9 @@ class SnippetTracker:
 
     def update(self, observation: str) -> str | None:
         """Score one cleaned observation; returns the snippet it closed, if any."""
+        observation = strip_punctuation(observation)  # once, not once per open snippet
         for snippet in self.open:
-            if snippet_matches(observation, snippet):
+            if _stripped_snippet(snippet) in observation:  # snippet_matches()
                 self.open.remove(snippet)
                 return snippet
         return None
