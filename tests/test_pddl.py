@@ -358,7 +358,7 @@ def run_expert(env: PDDLEnv, index: int) -> tuple[dict, int]:
 def test_expert_needs_the_planner_extra(env, monkeypatch):
 
     monkeypatch.setattr(pddl_expert, "available", lambda: False)
-    monkeypatch.setattr(pddl_expert, "_PLANS", {})  # no plan cached by an earlier test of this process
+    monkeypatch.setattr(pddl_expert, "_SOLVED", {})  # no plan cached by an earlier test of this process
     env.reset(options={"index": 0})
     with pytest.raises(pddl_expert.ExpertUnavailableError, match=r"agentrm-bench\[pddl-expert\]"):
         env.expert_action()
@@ -378,13 +378,35 @@ def test_expert_replans_after_a_detour(env, monkeypatch):
 
     calls = []
     solve = pddl_expert.solve
-    monkeypatch.setattr(pddl_expert, "_PLANS", {})
+    monkeypatch.setattr(pddl_expert, "_SOLVED", {})
     monkeypatch.setattr(pddl_expert, "solve", lambda *args: calls.append(args[2]) or solve(*args))
     walk(env, 20, ["unstack b2 from b3", "putdown b2", "unstack b3 from b1", "stack b3 b2"])  # a detour
     detour = env.state
     while not env.success:
         assert env.step(env.expert_action())[-1]["valid_action"]
     assert calls == [detour] and ("on", "b3", "b2") in detour and env.turns <= 30  # one plan, then its cache
+
+
+def test_an_expert_episode_does_not_depend_on_what_the_process_planned_before(env, monkeypatch):
+    """A detour's plan passes through states of the fresh episode's own plan; the fresh episode must not take it."""
+    if not pddl_expert.available():
+        pytest.skip("the PDDL expert needs the pddl-expert extra (up-fast-downward)")
+
+    def expert_actions(index: int) -> list[str]:
+        env.reset(options={"index": index})
+        actions = []
+        while not env.success:
+            actions.append(env.expert_action())
+            env.step(actions[-1])
+        return actions
+
+    monkeypatch.setattr(pddl_expert, "_SOLVED", {})
+    alone = expert_actions(20)
+    monkeypatch.setattr(pddl_expert, "_SOLVED", {})
+    walk(env, 20, ["unstack b2 from b3", "putdown b2", "unstack b3 from b1", "stack b3 b2"])  # a detour first
+    while not env.success:
+        env.step(env.expert_action())
+    assert expert_actions(20) == alone
 
 
 @pytest.mark.slow

@@ -45,6 +45,7 @@ class PDDLEnv(TextEnv):
         self._state: frozenset[Atom] = frozenset()
         self._valid_cache: dict[frozenset[Atom], list[GroundAction]] = {}
         self._difficulties: list[str] | None = None
+        self._expert_plan: Any = None  # the plan an expert episode follows (expert.Following)
 
     # ----------------------------------------------------------------- facts of the instance
     @property
@@ -140,6 +141,7 @@ class PDDLEnv(TextEnv):
     def _start(self, index: int) -> tuple[str, str]:
         self._problem = problems.load(index)
         self._valid_cache = {}
+        self._expert_plan = None
         self._state = self._problem.init
         goal = text.goal_text(self._problem.goal)
         return f"{goal}\n{text.state_text(self._state)}", goal
@@ -175,6 +177,7 @@ class PDDLEnv(TextEnv):
 
     def _load_native_state(self, state: Any) -> None:
         self._state = frozenset(tuple(atom) for atom in state)
+        self._expert_plan = None  # a restored state plans from itself, whatever was followed before
 
     def expert_action(self) -> str:
         """The next step of a Fast Downward plan from the current state (needs the ``pddl-expert`` extra)."""
@@ -183,5 +186,5 @@ class PDDLEnv(TextEnv):
         from .expert import next_action
 
         budget = max(1, self.max_turns - self.turns)
-        grounding = next_action(self._index, self.problem, self._state, budget)
+        grounding, self._expert_plan = next_action(self._index, self.problem, self._state, budget, self._expert_plan)
         return text.action_text(grounding.operator, grounding.args)

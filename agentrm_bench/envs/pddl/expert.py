@@ -20,9 +20,10 @@ search process running here.)
 
 When nothing fits, the shortest plan found is used and reported as not fitting (five of the 60
 problems have no plan within 30 steps at all; PROVENANCE.md lists them). Each plan is checked by
-replaying it on the grounded problem, and cached for every state along it, so an expert episode
-plans once; a state off the cached plans (after another policy's steps, or a restore) is planned
-from afresh.
+replaying it on the grounded problem; an expert episode follows the plan it made (the environment
+keeps it), so it plans once, and a state off that plan (after another policy's steps, or a restore) is
+planned from afresh. Plans are remembered per (row, state, budget) only, so an episode never depends
+on what the process planned before.
 """
 
 from __future__ import annotations
@@ -206,18 +207,44 @@ def solve(index: int, ground: GroundProblem, state: frozenset[Atom], budget: int
     return PlanResult(best[0], best[1], time.perf_counter() - start, len(best[0]) <= budget)
 
 
-# (row, state) -> (remaining plan, whether the portfolio was exhausted without fitting)
-_PLANS: dict[tuple[int, frozenset[Atom]], tuple[tuple[ActionKey, ...], bool]] = {}
+# (row, state, budget) -> the portfolio's plan from that state. A pure function of its key: what an expert
+# episode does never depends on what this process planned before (other episodes, other policies' states).
+_SOLVED: dict[tuple[int, frozenset[Atom], int], PlanResult] = {}
 
 
-def next_action(index: int, ground: GroundProblem, state: frozenset[Atom], budget: int) -> GroundAction:
-    """The expert's next grounding in ``state`` with ``budget`` turns left."""
-    cached = _PLANS.get((index, state))
-    if cached is None or not cached[0] or (len(cached[0]) > budget and not cached[1]):
-        result = solve(index, ground, state, budget)
-        if len(_PLANS) > 100_000:
-            _PLANS.clear()
-        for step, passed in enumerate(replay(ground, state, result.plan)[:-1]):
-            _PLANS[(index, passed)] = (result.plan[step:], not result.fits)
-        cached = _PLANS[(index, state)]
-    return ground.actions[cached[0][0]]
+@dataclass(frozen=True)
+class Following:
+    """The plan an expert episode is following: each remaining step with the state it is taken from."""
+
+    steps: tuple[tuple[frozenset[Atom], ActionKey], ...]
+    exhausted: bool  # the portfolio found nothing within the budget it was given
+
+
+def plan_from(index: int, ground: GroundProblem, state: frozenset[Atom], budget: int) -> PlanResult:
+    """``solve``, remembered per (row, state, budget)."""
+    key = (index, state, budget)
+    if key not in _SOLVED:
+        if len(_SOLVED) > 10_000:
+            _SOLVED.clear()
+        _SOLVED[key] = solve(index, ground, state, budget)
+    return _SOLVED[key]
+
+
+def next_action(
+    index: int, ground: GroundProblem, state: frozenset[Atom], budget: int, following: Following | None = None
+) -> tuple[GroundAction, Following]:
+    """The expert's next grounding in ``state`` with ``budget`` turns left, and the plan it follows from here.
+
+    An episode keeps following the plan it made (pass back what the last call returned); a state off that
+    plan (another policy's step, a restore) or a plan longer than the turns left gets a plan from this state.
+    """
+    steps = following.steps if following is not None else ()
+    while steps and steps[0][0] != state:  # drop the steps already taken
+        steps = steps[1:]
+    if steps and (len(steps) <= budget or (following is not None and following.exhausted)):
+        kept = Following(steps, following.exhausted if following is not None else False)
+        return ground.actions[steps[0][1]], kept
+    result = plan_from(index, ground, state, budget)
+    states = replay(ground, state, result.plan)
+    fresh = Following(tuple(zip(states[:-1], result.plan, strict=True)), not result.fits)
+    return ground.actions[fresh.steps[0][1]], fresh
