@@ -296,8 +296,9 @@ def test_a_jvm_crash_is_an_error_record_that_a_rerun_retries(tmp_path):
 # ----------------------------------------------------------------- the gold path solves every problem (slow)
 def expert_shard(split: str, indices: list[int]) -> list[dict]:
     """Play the expert on ``indices`` with an ample turn budget (in a worker process: its own JVM), until the
-    simulator reports the task completed (on ``test`` that is not AgentBoard's success, which needs every
-    subgoal and so the annotated solution's objects)."""
+    simulator reports the task completed or the episode ends. Solved = the simulator's completion, or on
+    ``test`` AgentBoard's success (every subgoal matched), which ends an episode of its own accord: five gold
+    paths (rows 21, 22, 23, 33, 35) match every subgoal before the simulator reports completion."""
     env = ScienceWorldEnv(split=split, max_turns=1000)
     results = []
     try:
@@ -306,7 +307,8 @@ def expert_shard(split: str, indices: list[int]) -> list[dict]:
             terminated = truncated = False
             while not (terminated or truncated or info.get("task_completed")):
                 _, _, terminated, truncated, info = env.step(env.expert_action())
-            results.append({"index": index, "success": info["task_completed"], "turns": env.turns})
+            solved = info["task_completed"] or (split == "test" and info["success"])
+            results.append({"index": index, "success": solved, "turns": env.turns})
     finally:
         env.close()
     return results

@@ -401,7 +401,7 @@ def test_greedy_runs_the_fine_tuned_policy_with_its_prompt_settings(tmp_path, ti
 @pytest.mark.slow
 def test_mcts_on_ray_writes_what_a_local_search_writes(tmp_path, mcts_data, tiny_policy):
     pytest.importorskip("ray")
-    from agentrm_bench import ray_executor
+    from agentrm_bench.executors import ray as ray_executor
 
     ray_executor.connect("local", num_cpus=2)
     try:
