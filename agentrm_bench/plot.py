@@ -119,18 +119,9 @@ def summarise(data: dict[str, Series]) -> dict[str, dict[str, dict[int, tuple[fl
 
 def scaling(runs: Sequence[Path], out: Path, metric: str = "headline") -> list[Path]:
     """Draw the scaling figure of ``runs``; returns the PNG and SVG paths written."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise PlotError("plots need matplotlib: pip install 'agentrm-bench[plot]'") from None
     panels = summarise(collect(runs, metric))
     names = list(panels)
-    cols = min(3, len(names))
-    rows = math.ceil(len(names) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    fig, axes = grid(len(names))
     for ax, name in zip(axes.flat, names, strict=False):
         for label, points in sorted(panels[name].items()):
             xs = sorted(points)
@@ -151,6 +142,20 @@ def scaling(runs: Sequence[Path], out: Path, metric: str = "headline") -> list[P
         ax.grid(alpha=0.3)
     title = "Test-time scaling (oracle curves are upper bounds, not reward models)"
     return save_grid(fig, axes, len(names), title, out)
+
+
+def grid(panels: int) -> tuple[Any, Any]:
+    """A figure of ``panels`` panels, three to a row (matplotlib's Agg backend: no display needed)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise PlotError("plots need matplotlib: pip install 'agentrm-bench[plot]'") from None
+    cols = min(3, panels)
+    rows = math.ceil(panels / cols)
+    return plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
 
 
 def save_grid(fig: Any, axes: Any, used: int, title: str, out: Path | str) -> list[Path]:

@@ -9,12 +9,11 @@ are no error bars to draw for the choice of subsets.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..plot import save_grid
+from ..plot import PlotError, grid, save_grid
 from .evaluate import METRICS
 from .format import PoolError
 
@@ -63,18 +62,12 @@ def curves(runs: Sequence[Path], metric: str = "headline") -> dict[str, dict[str
 
 def best_of_k(runs: Sequence[Path], out: Path, metric: str = "headline") -> list[Path]:
     """Draw the figure; returns the PNG and SVG paths written."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise PoolError("plots need matplotlib: pip install 'agentrm-bench[plot]'") from None
     panels = curves(runs, metric)
     names = list(panels)
-    cols = min(3, len(names))
-    rows = math.ceil(len(names) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    try:
+        fig, axes = grid(len(names))
+    except PlotError as exc:
+        raise PoolError(str(exc)) from None
     for ax, name in zip(axes.flat, names, strict=False):
         for label, points in sorted(panels[name].items()):
             xs = sorted(points)

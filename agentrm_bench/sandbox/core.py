@@ -1,6 +1,6 @@
 """The :class:`Sandbox` handle and :func:`start`: one running server, whatever the backend.
 
-The handle owns the lifecycle DESIGN.md section 6 asks for: a health check before the first call, a
+The handle owns a sandboxed server's whole lifecycle: a health check before the first call, a
 timeout on every call, a clear exception instead of a reply when anything breaks, a restart when the
 next episode begins (op ``create``) after a crash -- or when the server is found dead at that moment --
 and cleanup always -- on :meth:`Sandbox.close`, when
