@@ -90,7 +90,9 @@ def _babyai() -> tuple[Any, Any]:
     from .differential.babyai_ref import AgentBoardBabyAI
 
     rows = load_rows()
-    return BabyAIEnv(), AgentBoardBabyAI([row["subgoals"] for row in rows] if rows is not None else None)
+    if rows is None:  # AgentBoard's loop ends and scores episodes by their subgoals: no upstream setup without them
+        pytest.skip("BabyAI annotations absent (agentrm-bench data fetch babyai): AgentBoard's loop needs the subgoals")
+    return BabyAIEnv(), AgentBoardBabyAI([row["subgoals"] for row in rows])
 
 
 def _pick_up(env: Any, info: dict, rng: random.Random) -> str:
