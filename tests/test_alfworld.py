@@ -3,6 +3,7 @@ planner expert, the engine process dying mid-episode, and (slow) the expert on e
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import gymnasium as gym
+import numpy as np
 import pytest
 
 import agentrm_bench  # noqa: F401  (registers the ids)
@@ -333,6 +335,83 @@ def test_engine_that_dies_mid_episode_raises_and_the_next_reset_recovers(env):
         env.step("go to microwave 1")
     obs, info = env.reset(options={"index": 0})
     assert info["progress"] == 0.0 and env.engine.pid is not None
+
+
+def _walk(env, index: int, steps: int, seed: int) -> list[str]:
+    """Admissible commands chosen at random (no "check valid actions"), as a search's samples would be."""
+    rng = np.random.default_rng(seed)
+    _, info = env.reset(options={"index": index})
+    actions = []
+    for _ in range(steps):
+        choices = [a for a in info["admissible_actions"] if a != conventions.CHECK_VALID_ACTIONS]
+        actions.append(choices[int(rng.integers(len(choices)))])
+        *_, terminated, truncated, info = env.step(actions[-1])
+        if terminated or truncated:
+            break
+    return actions
+
+
+@pytest.mark.parametrize("split", ["test", "test-eto"])
+def test_engine_snapshots_answer_as_a_replay_does(split, monkeypatch):
+    """Branching by the engine's own states (Fast Downward's registry) gives what replaying the prefix gives:
+    restore every state of two random walks in a shuffled order (resets of the game in between) and
+    compare each restored state and the step taken there, the planner's plan included, with an env that
+    replays."""
+    needs_engine()
+    from agentrm_bench.envs.alfworld import cache
+
+    monkeypatch.setenv(cache.VARIABLE, "off")  # the planner itself, not the plan cache, must agree
+    indices = (0, 5) if split == "test" else (7,)
+    for index in indices:
+        game_file(split, index)
+    native, replaying = ALFWorldEnv(split=split), ALFWorldEnv(split=split)
+    monkeypatch.setattr(replaying, "_native_state", lambda: None)
+    loaded = []
+    load = native._load_native_state
+    monkeypatch.setattr(native, "_load_native_state", lambda state: loaded.append(load(state)) or loaded[-1])
+    try:
+        for index in indices:
+            walk = _walk(native, index, 12, seed=index) + _walk(native, index, 12, seed=index + 1)
+            native.reset(options={"index": index})
+            saved = []
+            for action in walk[:12]:
+                saved.append(native.snapshot())
+                native.step(action)
+            assert all(s.native is not None for s in saved)
+            rng = np.random.default_rng(index)
+            for k in rng.permutation(len(saved)):
+                snapshot = saved[k]
+                if k % 4 == 0:
+                    native.reset(options={"index": index})  # a reset keeps the game's saved states
+                got = native.restore(snapshot)
+                expected = replaying.restore(dataclasses.replace(snapshot, native=None))
+                assert got == expected
+                assert native.expert_action() == replaying.expert_action()
+                action = walk[12 + k] if 12 + k < len(walk) else walk[k]
+                assert native.step(action) == replaying.step(action)
+        assert loaded and all(loaded)  # every restore was the engine's own, none a replay
+    finally:
+        native.close()
+        replaying.close()
+
+
+def test_a_snapshot_from_another_engine_is_replayed(env):
+    """A snapshot holds the engine process's token; another env (or a restarted engine) replays it."""
+    env.reset(options={"index": 0})
+    for action in ("go to sinkbasin 1", "go to microwave 1"):
+        env.step(action)
+    snapshot = env.snapshot()
+    other = ALFWorldEnv(split="test")
+    try:
+        assert other.restore(snapshot) == env.restore(snapshot)
+        assert other.turns == 2
+        os.kill(env.engine.pid, signal.SIGKILL)
+        with pytest.raises(Exception, match="died"):
+            env.step("look")
+        obs, info = env.restore(snapshot)  # a fresh engine: the token is stale, so the prefix is replayed
+        assert (obs, info) == other.restore(snapshot) and env.turns == 2
+    finally:
+        other.close()
 
 
 def test_engine_timeout_kills_a_hung_engine():

@@ -11,7 +11,9 @@ environment has left them (greedy leaves each node forward; beam search keeps W 
 So a node keeps no snapshot while it is new: when the search comes back to it, it is re-derived from its
 parent's state by stepping its action again (steps are deterministic given the state, the same guarantee
 replay-restores rely on) and snapshotted then, since a node that was come back to tends to be come back
-to again (a kept beam is expanded K times). A strategy that will certainly come back to a child after
+to again (a kept beam is expanded K times). Where a task declares its snapshots cheaper than a step
+(``TextEnv.cheap_snapshots``: ALFWorld's engine states), every new node is snapshotted once the search
+has branched (a greedy episode still takes none). A strategy that will certainly come back to a child after
 stepping elsewhere (Best-of-N's chains, stepped in turn) asks for its snapshot at once with ``keep``.
 """
 
@@ -79,6 +81,7 @@ class Branches:
         self._at: SavedState | None = None  # the state the environment is in
         self._episode: tuple[int, int] = (0, 0)  # (index, seed): how to go back to the root
         self._next_uid = 0
+        self._cheap = bool(getattr(env.unwrapped, "cheap_snapshots", False))
         self.restores = 0
         self.steps = 0
         self.replayed = 0
@@ -129,7 +132,7 @@ class Branches:
             state=SavedState(node.state, action),
         )
         self._at = child.state
-        if keep:
+        if keep or (self._cheap and self.restores and not child.done):  # cheap: once the search branches
             self._snapshot(child.state)
         return child
 

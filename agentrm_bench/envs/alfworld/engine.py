@@ -27,7 +27,7 @@ import socket
 import subprocess
 import sys
 import traceback
-from collections import OrderedDict
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -38,6 +38,7 @@ from .progress import PREDICATES, Fact
 
 DEFAULT_TIMEOUT_S = 600.0  # the slowest expert episode here (one long first plan) took 230 s on a loaded machine
 _TRANSLATIONS_KEPT = 4  # games whose translations are kept (two each: plain and optimised)
+_SAVES_KEPT = 2048  # engine states kept for branching (tens of kB each); restoring an evicted one replays
 _PACKAGE_PARENT = Path(__file__).resolve().parents[3]  # the folder holding agentrm_bench
 
 
@@ -53,6 +54,15 @@ class EngineState:
     admissible: tuple[str, ...]
     won: bool
     facts: tuple[Fact, ...]  # the facts the progress milestones read (lower-case PDDL names)
+
+
+@dataclass(frozen=True)
+class SavedToken:
+    """Names a state kept inside one engine process: valid only there, and only while its game stays loaded."""
+
+    pid: int
+    generation: int
+    number: int
 
 
 class Engine:
@@ -88,6 +98,19 @@ class Engine:
     def plan(self) -> list[str]:
         """The planner's commands from the current state to the goal ([] if it finds none)."""
         return self._call("plan")
+
+    def save(self) -> SavedToken:
+        """Keep the engine's current state so that :meth:`restore` can return to it (see :class:`_Server`)."""
+        pid = self.pid
+        generation, number = self._call("save")
+        return SavedToken(pid or 0, generation, number)
+
+    def restore(self, token: SavedToken) -> EngineState | None:
+        """Return to a state :meth:`save` kept; None when this engine no longer has it (another process, a
+        restarted engine, another game loaded since, or evicted): the caller replays instead."""
+        if self._conn is None or token.pid != self.pid or self._game is None:
+            return None
+        return self._call("restore", token.generation, token.number)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -181,6 +204,20 @@ def _serve(conn: Connection) -> None:
 
 
 class _Server:
+    """The engine: upstream's environment stack, plus states kept for branching.
+
+    Branching. Fast Downward keeps every state it has reached in a registry and the current one as an
+    id that its library can set (``set_state_id``, exported but not wrapped by ``fast_downward``); the
+    rest of a PddlEnv's state is Python (the fact sets of its ``PddlState``, the last two game states
+    and the move count). :meth:`save` keeps both, :meth:`restore` puts them back and lists the
+    applicable operators again, which the library's next step reads. A saved state is valid while its
+    game stays loaded (loading builds a new registry): :attr:`_generation` counts loads, and a reset
+    of the loaded game returns to its saved initial state instead of translating and loading the game
+    again, so resets do not drop the states an episode's search kept. Nothing random is involved
+    (PddlEnv's grammar has no random choice), so a restored state answers exactly as a replayed one,
+    which tests/test_alfworld.py checks on every command of random walks.
+    """
+
     def __init__(self) -> None:
         import textworld
         from alfworld.agents.environment.alfred_tw_env import AlfredDemangler, AlfredInfos
@@ -191,12 +228,24 @@ class _Server:
         self._generic = GenericEnvironment(infos)
         self._env = AlfredInfos(AlfredDemangler(shuffle=False)(self._generic))
         self._state: Any = None
+        self._generation = 0
+        self._saved: OrderedDict[int, _Saved] = OrderedDict()
+        self._initial: int | None = None  # the saved initial state of the loaded game
+        self._next = 0
 
     def load(self, game_file: str) -> None:
+        self._generation += 1
+        self._saved.clear()
+        self._initial = None
         self._env.load(game_file)
 
     def reset(self) -> EngineState:
+        if self._initial is not None and self._initial in self._saved:
+            return self.restore(self._generation, self._initial)
+        self._generation += 1  # a new PddlState loads the game into the library again
+        self._saved.clear()
         self._state = self._env.reset()
+        _, self._initial = self.save()
         return self._report()
 
     def step(self, command: str) -> EngineState:
@@ -207,6 +256,50 @@ class _Server:
         pddl = self._generic._wrapped_env  # the PddlEnv the generic wrapper chose for this game
         return list(pddl._pddl_state.replan(pddl._entity_infos))
 
+    def save(self) -> tuple[int, int]:
+        pddl = self._generic._wrapped_env
+        state = pddl._pddl_state
+        self._next += 1
+        self._saved[self._next] = _Saved(
+            state_id=pddl.downward_lib.get_state_id(),
+            facts={signature: set(props) for signature, props in state._facts.items()},
+            vars_by_name=dict(state._vars_by_name),
+            vars_by_type={kind: set(names) for kind, names in state._vars_by_type.items()},
+            var_counts=state._var_counts.copy(),
+            game_state=pddl.state,
+            previous_game_state=pddl.prev_state,
+            last_action=pddl._last_action,
+            moves=pddl._moves,
+            reported=self._state,
+        )
+        while len(self._saved) > _SAVES_KEPT:
+            oldest = next(iter(self._saved))
+            if oldest == self._initial:  # resets need it: keep it, evict the next oldest
+                self._saved.move_to_end(oldest)
+                continue
+            self._saved.popitem(last=False)
+        return self._generation, self._next
+
+    def restore(self, generation: int, number: int) -> EngineState | None:
+        saved = self._saved.get(number) if generation == self._generation else None
+        if saved is None:
+            return None
+        pddl = self._generic._wrapped_env
+        state = pddl._pddl_state
+        pddl.downward_lib.set_state_id(saved.state_id)
+        state._facts = defaultdict(set, {signature: set(props) for signature, props in saved.facts.items()})
+        state._vars_by_name = dict(saved.vars_by_name)
+        state._vars_by_type = defaultdict(set, {kind: set(names) for kind, names in saved.vars_by_type.items()})
+        state._var_counts = saved.var_counts.copy()
+        # The next step applies an operator by the id the saved game state lists; the library and the
+        # PddlState resolve ids against the operators applicable in the current state: list them again.
+        state.all_applicable_actions()
+        pddl.state, pddl.prev_state = saved.game_state, saved.previous_game_state
+        pddl._last_action, pddl._moves = saved.last_action, saved.moves
+        self._state = saved.reported
+        self._saved.move_to_end(number)
+        return self._report()
+
     def _report(self) -> EngineState:
         pddl = self._generic._wrapped_env
         facts = tuple(
@@ -216,6 +309,22 @@ class _Server:
         )
         state = self._state
         return EngineState(state["feedback"], tuple(state["admissible_commands"]), bool(state["won"]), facts)
+
+
+@dataclass
+class _Saved:
+    """One state kept by :meth:`_Server.save`: the library's state id and the Python state around it."""
+
+    state_id: int
+    facts: dict[Any, set]
+    vars_by_name: dict[str, Any]
+    vars_by_type: dict[str, set]
+    var_counts: Counter
+    game_state: Any
+    previous_game_state: Any
+    last_action: Any
+    moves: int
+    reported: Any
 
 
 def _memoise_translation() -> None:
