@@ -160,7 +160,15 @@ class ALFWorldEnv(TextEnv):
         if self._state is None:
             return None
         token = self._engine.save()
-        return (token, self._state, self._milestone, tuple(self._plan), tuple(self._engine_commands), self._room, self._location)
+        return (
+            token,
+            self._state,
+            self._milestone,
+            tuple(self._plan),
+            tuple(self._engine_commands),
+            self._room,
+            self._location,
+        )
 
     def _load_native_state(self, state: Any) -> bool:
         token, expected, milestone_, plan, commands, room, location = state
