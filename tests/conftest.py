@@ -17,10 +17,15 @@ REPO = Path(__file__).resolve().parents[1]
 if "AGENTRM_BENCH_COSTS" not in os.environ:
     os.environ["AGENTRM_BENCH_COSTS"] = _COSTS = tempfile.mkdtemp(prefix="agentrm-costs-")
     atexit.register(shutil.rmtree, _COSTS, ignore_errors=True)
-# Likewise ALFWorld's plans and translations (envs/alfworld/cache.py): cached for the session, not the user.
-if "AGENTRM_BENCH_ALFWORLD_CACHE" not in os.environ:
-    os.environ["AGENTRM_BENCH_ALFWORLD_CACHE"] = _ALFWORLD = tempfile.mkdtemp(prefix="agentrm-alfworld-")
-    atexit.register(shutil.rmtree, _ALFWORLD, ignore_errors=True)
+# Likewise ALFWorld's plans and translations and ScienceWorld's gold paths (envs/disk_cache.py): cached for
+# the session, not the user.
+for _variable, _prefix in (
+    ("AGENTRM_BENCH_ALFWORLD_CACHE", "agentrm-alfworld-"),
+    ("AGENTRM_BENCH_SCIWORLD_CACHE", "agentrm-sciworld-"),
+):
+    if _variable not in os.environ:
+        os.environ[_variable] = _folder = tempfile.mkdtemp(prefix=_prefix)
+        atexit.register(shutil.rmtree, _folder, ignore_errors=True)
 
 
 def data_file(files, relative: str) -> Path:  # noqa: ANN001 - a data-set key, a folder name or a TaskData

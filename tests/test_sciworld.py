@@ -223,6 +223,36 @@ def test_replay_in_a_fresh_jvm_gives_identical_observations(env):
     assert first == second
 
 
+def test_gold_paths_are_cached_on_disk_for_other_processes(env, tmp_path, monkeypatch):
+    """A second environment (another JVM, as in another worker or run) finds the checked gold path on disk:
+    it neither generates nor checks it again, and plays the same episode."""
+    from agentrm_bench.envs.sciworld import gold_cache
+
+    monkeypatch.setenv(gold_cache.VARIABLE, str(tmp_path))
+    index = 3
+    env._gold.clear()
+    env.reset(options={"index": index})
+    first = [env.expert_action()]
+    first_run = [env.step(first[0])]
+    [entry] = (tmp_path / gold_cache.GOLD).iterdir()
+    other = ScienceWorldEnv(split="test")
+    generated = []
+    load = other.simulator.load
+    other.simulator.load = lambda *args: generated.append(args) or load(*args)
+    try:
+        other.reset(options={"index": index})
+        assert other.expert_action() == first[0]
+        assert other.step(first[0]) == first_run[0]
+        assert all(not (args[3:] and args[3]) for args in generated)  # no load asked for a gold path
+        assert other._gold[other.instance(index)] == env._gold[env.instance(index)]
+    finally:
+        other.close()
+    entry.write_bytes(b"damaged")  # an entry that cannot be read is recomputed and rewritten
+    env._gold.clear()
+    env.reset(options={"index": index})
+    assert env.expert_action() == first[0] and entry.read_bytes() != b"damaged"
+
+
 def test_restore_replays_the_prefix(env):
     env.reset(options={"index": 19})  # identify-life-stages-1 6: outside, among wandering animals
     for _ in range(6):

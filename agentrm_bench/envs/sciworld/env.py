@@ -32,7 +32,7 @@ import re
 
 from ... import data
 from ...env import Outcome, TextEnv
-from . import SPEC, rules, sets
+from . import SPEC, gold_cache, rules, sets
 from .sim import Simulator, SimulatorActionError, Step
 
 TASK_HEADER = "Task Description:\n"
@@ -190,10 +190,18 @@ class ScienceWorldEnv(TextEnv):
         through the split's loop, to check it, and the path generated for the unsimplified world is
         the fallback (its door-opening steps are harmless where doors are open). Generating and
         checking reload the variation, so the turns played so far are replayed afterwards
-        (deterministic, see the module docstring). The result is kept for later episodes.
+        (deterministic, see the module docstring). The result is kept for later episodes, and on disk
+        for other processes and runs (:mod:`.gold_cache`).
         """
         assert self._instance is not None
         instance = self._instance
+        key = gold_cache.key(instance, self.rules)
+        cached = gold_cache.read(key)
+        if cached is not None:
+            gold, fallback = cached
+            if fallback:
+                self.gold_fallbacks.add(instance)
+            return gold
         gold: list[str] = []
         for preset in dict.fromkeys((instance.simplifications, "")):
             self.simulator.load(instance.task, instance.variation, preset, True)
@@ -207,6 +215,7 @@ class ScienceWorldEnv(TextEnv):
         for action in self._actions:
             with contextlib.suppress(SimulatorActionError):  # answered with a message when first played
                 self._turn(action.strip())
+        gold_cache.write(key, gold, instance in self.gold_fallbacks)
         return gold
 
     def _completes(self, actions: list[str]) -> bool:
