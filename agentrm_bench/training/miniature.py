@@ -44,6 +44,7 @@ class Scale:
     eval_max_turns: int | None  # None: each task's own budget
     n: int = 4
     max_length: int = 1024
+    eval_subset: int | None = None  # a declared subset per task (submittable) instead of the first rows
 
 
 SCALES = {
@@ -57,6 +58,18 @@ SCALES = {
         rm=loop.Schedule(epochs=1, batch_size=2, lr=1e-4, save_every=2),
         eval_limit=1,
         eval_max_turns=4,
+    ),
+    "cpu": Scale(  # what 2 CPU cores do in about an hour: the method end to end, on a declared subset
+        expert_instances=28,  # one train row per level
+        sft=loop.Schedule(epochs=2, batch_size=4, lr=3e-4, save_every=10),
+        mcts_instances=4,
+        simulations=3,
+        expansions=2,
+        mcts_max_turns=10,
+        rm=loop.Schedule(epochs=2, batch_size=4, lr=1e-4, save_every=10),
+        eval_limit=None,
+        eval_max_turns=None,
+        eval_subset=8,
     ),
     "full": Scale(
         expert_instances=560,
@@ -184,6 +197,7 @@ def evaluate(
                 policy_settings=settings,
                 tasks=(task,),
                 limit=scale.eval_limit,
+                subset=scale.eval_subset,
                 max_turns=scale.eval_max_turns,
             )
             run_dir = out / "runs" / f"{task}-{name}"

@@ -210,7 +210,7 @@ class _Server:
     id that its library can set (``set_state_id``, exported but not wrapped by ``fast_downward``); the
     rest of a PddlEnv's state is Python (the fact sets of its ``PddlState``, the last two game states
     and the move count). :meth:`save` keeps both, :meth:`restore` puts them back and lists the
-    applicable operators again, which the library's next step reads. A saved state is valid while its
+    applicable operators again, which PddlState's next step reads. A saved state is valid while its
     game stays loaded (loading builds a new registry): :attr:`_generation` counts loads, and a reset
     of the loaded game returns to its saved initial state instead of translating and loading the game
     again, so resets do not drop the states an episode's search kept. Nothing random is involved
@@ -291,8 +291,8 @@ class _Server:
         state._vars_by_name = dict(saved.vars_by_name)
         state._vars_by_type = defaultdict(set, {kind: set(names) for kind, names in saved.vars_by_type.items()})
         state._var_counts = saved.var_counts.copy()
-        # The next step applies an operator by the id the saved game state lists; the library and the
-        # PddlState resolve ids against the operators applicable in the current state: list them again.
+        # The next step names its operator by an id from the saved game state's list, which PddlState
+        # resolves against the operators it listed last (in whatever state that was): list them again.
         state.all_applicable_actions()
         pddl.state, pddl.prev_state = saved.game_state, saved.previous_game_state
         pddl._last_action, pddl._moves = saved.last_action, saved.moves
