@@ -7,7 +7,7 @@ Stages (each a folder under ``DIR``; a finished stage is skipped, an interrupted
 2. ``policy`` -- the embedded SmolLM2-135M-Instruct fine-tuned on them (LoRA);
 3. ``mcts`` -- MCTS with that policy on other train instances (values of states, outcomes of rollouts);
 4. ``rm-explicit`` and ``rm-implicit`` -- the two reward models;
-5. ``runs/<task>-<row>`` -- on BabyAI's test rows and on a held-out task the policy never saw (Maze):
+5. ``runs/<configuration>`` -- on BabyAI's test rows and on a held-out task the policy never saw (Maze):
    greedy, and Best-of-4 with the explicit RM, the implicit RM and ``judge:default``; oracle@4 is read
    from the Best-of-4 records (the best of the same four candidates);
 6. ``table.md`` / ``table.json`` -- success and progress with standard errors, and every stage's cost.
@@ -193,21 +193,22 @@ def evaluate(
 
     rows = []
     for name, (policy_name, settings) in configurations(out / "policy", explicit, implicit, scale).items():
+        config = RunConfig(
+            policy=policy_name,
+            policy_settings=settings,
+            tasks=tuple(eval_tasks),
+            limit=scale.eval_limit,
+            subset=scale.eval_subset,
+            max_turns=scale.eval_max_turns,
+        )
+        run_dir = out / "runs" / name  # one run per configuration, every task in it: one leaderboard submission
+        harness.run(config, run_dir, workers=0, show_progress=show_progress)
+        records = read_records(run_dir)
         for task in eval_tasks:
-            config = RunConfig(
-                policy=policy_name,
-                policy_settings=settings,
-                tasks=(task,),
-                limit=scale.eval_limit,
-                subset=scale.eval_subset,
-                max_turns=scale.eval_max_turns,
-            )
-            run_dir = out / "runs" / f"{task}-{name}"
-            harness.run(config, run_dir, workers=0, show_progress=show_progress)
-            records = read_records(run_dir)
-            rows.append(summarize(name, task, records, "chosen"))
+            mine = [r for r in records if r.task == task]
+            rows.append(summarize(name, task, mine, "chosen"))
             if name == "bon-explicit":
-                rows.append(summarize(f"oracle@{scale.n}", task, records, "oracle"))
+                rows.append(summarize(f"oracle@{scale.n}", task, mine, "oracle"))
     return rows
 
 
