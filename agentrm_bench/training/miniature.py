@@ -14,9 +14,10 @@ Stages (each a folder under ``DIR``; a finished stage is skipped, an interrupted
 
 Needs only torch, transformers, peft and this package (with gymnasium and minigrid); on a CUDA machine
 training and generation use the GPU. ``small`` proves the pipeline on 2 CPU cores in well under an
-hour; ``cpu`` runs the method end to end on 2 idle cores in about two hours (28 expert rows, a declared
-subset of 8 test rows per task, which the leaderboard ranks with its like); ``full`` is the miniature of
-the issue (112 BabyAI test rows, 25 Maze rows), sized for a GPU.
+hour; ``cpu`` runs the method end to end on 2 cores (28 expert rows, a declared subset of 8 test rows per
+task, which the leaderboard ranks with its like): its training stages took ~70 min here, its evaluation
+several hours more (it is generation-bound); ``full`` is the miniature of the issue (112 BabyAI test rows,
+25 Maze rows), sized for a GPU.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ SCALES = {
         eval_limit=1,
         eval_max_turns=4,
     ),
-    "cpu": Scale(  # what 2 CPU cores do in about an hour: the method end to end, on a declared subset
+    "cpu": Scale(  # the method end to end on 2 CPU cores, evaluated on a declared subset (hours, not minutes)
         expert_instances=28,  # one train row per level
         sft=loop.Schedule(epochs=2, batch_size=4, lr=3e-4, save_every=10),
         mcts_instances=4,
