@@ -451,7 +451,10 @@ def test_cli_expert_run_is_perfect(tmp_path):
     out = tmp_path / "run"
     command = [sys.executable, "-m", "agentrm_bench", "run", "--policy", "expert", "--tasks", "tool-operation",
                "--workers", "2", "--out", str(out)]  # fmt: skip
-    subprocess.run(command, check=True, cwd=Path(REPO), capture_output=True, text=True, timeout=600)
+    done = subprocess.run(command, cwd=Path(REPO), capture_output=True, text=True, timeout=600)
+    if done.returncode == 2 and "data fetch" in done.stderr:  # the CLI's answer to absent upstream files
+        pytest.skip(done.stderr.strip().splitlines()[-1])
+    assert done.returncode == 0, done.stderr[-2000:]
     records = [json.loads(line) for f in out.rglob("*.jsonl") for line in f.read_text().splitlines() if line]
     episodes = [r for r in records if r.get("task") == "tool-operation"]
     assert len(episodes) == 40 and all(r["success"] for r in episodes)
