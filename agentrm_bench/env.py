@@ -65,6 +65,9 @@ class TextEnv(gym.Env[str, str]):
     # back to by stepping its parent again: right where a snapshot costs far less than a step (ALFWorld's
     # engine states: ~1 ms against ~40 ms a step), wrong where it costs more (BabyAI copies its level).
     cheap_snapshots: ClassVar[bool] = False
+    # Its native state is the whole simulator state, so a restore to the instance already loaded needs no
+    # reset first (ScienceWorld: a reset reloads the problem, several steps' worth of time).
+    restores_in_place: ClassVar[bool] = False
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -88,6 +91,7 @@ class TextEnv(gym.Env[str, str]):
         self._index: int | None = None
         self._reset_seed: int | None = None
         self._goal = ""
+        self._last_info: dict[str, Any] = {}
         self._actions: list[str] = []
         self._progress: float | None = 0.0
         self._success = False
@@ -121,7 +125,8 @@ class TextEnv(gym.Env[str, str]):
         return None
 
     def _load_native_state(self, state: Any) -> bool | None:
-        """Put the simulator into ``state`` (after a reset to its instance). Return False when the state
+        """Put the simulator into ``state`` (after a reset to its instance, or in the same instance where
+        ``restores_in_place``). Return False when the state
         cannot be had here any more (it lives in a simulator process this environment no longer has):
         :meth:`restore` then replays the snapshot's actions instead."""
         raise NotImplementedError
@@ -149,7 +154,8 @@ class TextEnv(gym.Env[str, str]):
         observation, self._goal = self._start(index)
         self._progress = 0.0 if self._measures_progress() else None
         self._last_observation = observation
-        return observation, self._info(valid_action=True)
+        self._last_info = self._info(valid_action=True)
+        return observation, dict(self._last_info)
 
     def step(self, action: str) -> tuple[str, float, bool, bool, dict]:
         if self._index is None:
@@ -165,8 +171,8 @@ class TextEnv(gym.Env[str, str]):
         self._terminated = outcome.success or outcome.failed
         self._truncated = not self._terminated and len(self._actions) >= self.max_turns
         self._last_observation = outcome.observation
-        info = self._info(valid_action=outcome.valid_action, **outcome.extra)
-        return outcome.observation, reward, self._terminated, self._truncated, info
+        info = self._last_info = self._info(valid_action=outcome.valid_action, **outcome.extra)
+        return outcome.observation, reward, self._terminated, self._truncated, dict(info)
 
     def render(self) -> str | None:
         return self._last_observation if self.render_mode == "ansi" else None
@@ -177,21 +183,43 @@ class TextEnv(gym.Env[str, str]):
         if self._index is None:
             raise gym.error.ResetNeeded("Call reset() before snapshot().")
         native = self._native_state()
-        bookkeeping = (self._progress, self._success, self._terminated, self._truncated, self._last_observation)
+        bookkeeping = (
+            self._progress,
+            self._success,
+            self._terminated,
+            self._truncated,
+            self._last_observation,
+            self._goal,
+            self._last_info,
+        )
         return Snapshot(self._index, self._reset_seed, tuple(self._actions), copy.deepcopy(native), bookkeeping)
 
     def restore(self, snapshot: Snapshot) -> tuple[str, dict]:
         """Return to ``snapshot``; gives the observation and info of that state."""
+        in_place = self.restores_in_place and snapshot.native is not None and snapshot.index == self._index
+        if in_place and self._load_native_state(copy.deepcopy(snapshot.native)) is not False:
+            gym.Env.reset(self, seed=snapshot.reset_seed)  # what reset() would have done to np_random
+            self._reset_seed = snapshot.reset_seed
+            return self._restored(snapshot)
         observation, info = self.reset(seed=snapshot.reset_seed, options={"index": snapshot.index})
         if snapshot.native is None or self._load_native_state(copy.deepcopy(snapshot.native)) is False:
             for action in snapshot.actions:
                 observation, _, _, _, info = self.step(action)
             return observation, info
+        return self._restored(snapshot)
+
+    def _restored(self, snapshot: Snapshot) -> tuple[str, dict]:
         self._actions = list(snapshot.actions)
-        (self._progress, self._success, self._terminated, self._truncated, self._last_observation) = (
-            snapshot.bookkeeping
-        )
-        return self._last_observation, self._info(valid_action=True)
+        (
+            self._progress,
+            self._success,
+            self._terminated,
+            self._truncated,
+            self._last_observation,
+            self._goal,
+            self._last_info,
+        ) = snapshot.bookkeeping
+        return self._last_observation, copy.deepcopy(self._last_info)  # the info its last step gave
 
     # ----------------------------------------------------------------- properties
     @property

@@ -265,6 +265,55 @@ def test_restore_replays_the_prefix(env):
     assert again == later
 
 
+def _replaying(snapshot):
+    """The same snapshot without its saved state: restoring it replays the actions."""
+    return type(snapshot)(snapshot.index, snapshot.reset_seed, snapshot.actions, None, snapshot.bookkeeping)
+
+
+@pytest.mark.parametrize("index", [1, 19])  # 1: a bee hive (bees born and moved); 19: wandering animals
+def test_saved_states_answer_as_a_replay_does(env, index):
+    """Every state of a random walk, restored from the JVM in a shuffled order (with steps between),
+    gives the observation, info and next step a replaying environment gives."""
+    import random
+
+    from agentrm_bench.envs.sciworld import states
+
+    if states.class_path() is None:
+        pytest.skip(f"saved states unavailable: {states.unavailable_reason()}")
+    replaying = ScienceWorldEnv(split="test")
+    try:
+        rng = random.Random(index)
+        obs, info = env.reset(options={"index": index})
+        snapshots = [(env.snapshot(), obs)]
+        for _ in range(12):
+            obs, _, terminated, truncated, info = env.step(rng.choice(info["admissible_actions"]))
+            snapshots.append((env.snapshot(), obs))
+            if terminated or truncated:
+                break
+        assert all(s.native is not None for s, _ in snapshots)
+        rng.shuffle(snapshots)
+        for snapshot, observation in snapshots:
+            restored = env.restore(snapshot)
+            assert restored == replaying.restore(_replaying(snapshot)) and restored[0] == observation
+            action = rng.choice(restored[1]["admissible_actions"])
+            assert env.step(action) == replaying.step(action)
+    finally:
+        replaying.close()
+
+
+def test_a_saved_state_of_another_jvm_is_replayed(env):
+    env.reset(options={"index": 2})
+    env.step(env.expert_action())
+    snapshot = env.snapshot()
+    other = ScienceWorldEnv(split="test")
+    try:
+        obs, info = other.restore(snapshot)  # not its JVM's: replayed
+        assert obs == snapshot.bookkeeping[4] and info["turn"] == 1
+        assert other.step("look around") == env.step("look around")
+    finally:
+        other.close()
+
+
 def test_killed_jvm_raises_then_the_next_reset_starts_a_fresh_one(env):
     from agentrm_bench.envs.sciworld.sim import SimulatorError
 
