@@ -90,8 +90,14 @@ EVAL_TASKS = ("babyai", "maze")  # BabyAI: the training task's test rows; Maze: 
 
 
 def run(
-    out: Path, scale: Scale, eval_tasks: tuple[str, ...] = EVAL_TASKS, show_progress: bool = True
+    out: Path,
+    scale: Scale,
+    eval_tasks: tuple[str, ...] = EVAL_TASKS,
+    show_progress: bool = True,
+    table_only: bool = False,
 ) -> dict[str, Any]:
+    """Every stage (finished ones are skipped), then the table; ``table_only`` tabulates the finished
+    evaluation runs and starts none (the others are listed as pending)."""
     from . import collect_expert, collect_mcts, rm_explicit, rm_implicit, sft
     from .mcts import Settings
 
@@ -143,7 +149,13 @@ def run(
             out / "mcts", out / "rm-implicit", policy=f"hf:{policy_dir}", schedule=scale.rm, show_progress=show_progress
         ),
     )
-    rows = stage("runs", lambda: evaluate(out, scale, eval_tasks, explicit, implicit, policy, show_progress))
+    pending: list[str] = []
+    rows = stage(
+        "runs",
+        lambda: evaluate(
+            out, scale, eval_tasks, explicit, implicit, policy, show_progress, pending if table_only else None
+        ),
+    )
     summary = {
         "scale": {k: (v.to_json() if hasattr(v, "to_json") else v) for k, v in scale.__dict__.items()},
         "stage_seconds": costs,
@@ -155,6 +167,7 @@ def run(
         "rm_implicit": {k: v for k, v in implicit.items() if k != "training"}
         | {"training": _short(implicit["training"])},
         "results": rows,
+        "pending": pending,
     }
     artifacts.write_json(out / "table.json", summary)
     artifacts.write_text(out / "table.md", markdown(summary))
@@ -187,7 +200,10 @@ def evaluate(
     implicit: dict[str, Any],
     policy: dict[str, Any],
     show_progress: bool,
+    pending: list[str] | None = None,
 ) -> list[dict[str, Any]]:
+    """One run per configuration (resumed where interrupted). With ``pending`` given, a configuration
+    whose run has not finished is not started but named there."""
     from .. import harness
     from ..manifest import RunConfig
     from ..records import read_records
@@ -203,7 +219,12 @@ def evaluate(
             max_turns=scale.eval_max_turns,
         )
         run_dir = out / "runs" / name  # one run per configuration, every task in it: one leaderboard submission
-        harness.run(config, run_dir, workers=0, show_progress=show_progress)
+        if pending is not None:
+            if not (run_dir / "scores.json").exists():  # written when a run has every episode
+                pending.append(name)
+                continue
+        else:
+            harness.run(config, run_dir, workers=0, show_progress=show_progress)
         records = read_records(run_dir)
         for task in eval_tasks:
             mine = [r for r in records if r.task == task]
@@ -271,8 +292,10 @@ def markdown(summary: dict[str, Any]) -> str:
         f"held-out {ex['heldout']}.",
         f"Implicit RM: {im['training']['seconds_this_run']} s ({im['training'].get('cpu_seconds_this_run')} CPU-s); "
         f"held-out {im['heldout']}.",
-        f"Stage seconds: {summary['stage_seconds']}.",
+        f"Seconds in this process, per stage (a finished stage is skipped): {summary['stage_seconds']}.",
     ]
+    if summary.get("pending"):
+        lines.append(f"Not finished yet (rerun without --table-only to resume): {', '.join(summary['pending'])}.")
     return "\n".join(lines) + "\n"
 
 
@@ -285,13 +308,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", default=",".join(EVAL_TASKS), help="evaluation tasks (default: babyai,maze)")
     parser.add_argument("--eval-limit", type=int, help="test rows per task instead of the scale's")
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--table-only",
+        action="store_true",
+        help="write the table from the evaluation runs that have finished; start no run",
+    )
     args = parser.parse_args(argv)
     scale = SCALES[args.scale]
     if args.eval_limit is not None:
         scale = replace(scale, eval_limit=args.eval_limit)
     out = args.out or Path("results") / f"miniature-{args.scale}"
     try:
-        summary = run(out, scale, tuple(t for t in args.tasks.split(",") if t), show_progress=not args.no_progress)
+        summary = run(
+            out,
+            scale,
+            tuple(t for t in args.tasks.split(",") if t),
+            show_progress=not args.no_progress,
+            table_only=args.table_only,
+        )
     except artifacts.TrainingError as exc:
         print(f"miniature: error: {exc}", file=sys.stderr)
         return 2
