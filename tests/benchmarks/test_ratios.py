@@ -472,9 +472,9 @@ def _sciworld_mover(messages, sample: int, seed: int | None) -> str:  # noqa: AN
 
 def test_sciworld_beam_search_on_saved_states_against_replay(benchmark):
     """Beam search (width 2, 3 expansions, scripted model, oracle reward model, 12 turns) on ScienceWorld,
-    branching by states saved in the simulator's JVM against replaying the prefix. Measured 0.35x (load
-    4.7): the 47 steps themselves (~100 ms each, the simulator's listings) are most of what is left, so
-    the issue's 5x is not reached at this depth; the limit catches a return to replaying."""
+    branching by states saved in the simulator's JVM against replaying the prefix. Measured 0.20x idle
+    (load 1.1), 0.24-0.35x under load 3-5: the 47 steps themselves (the simulator's listings) are most of
+    what is left; the limit catches a return to replaying without failing a loaded machine."""
     pytest.importorskip("scienceworld", reason="the simulator is not installed: pip install 'agentrm-bench[sciworld]'")
     from agentrm_bench.envs.sciworld import states
     from agentrm_bench.episode import play
