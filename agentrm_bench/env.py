@@ -50,6 +50,10 @@ class Snapshot:
     bookkeeping: tuple[Any, ...] = ()
 
 
+# What a snapshot keeps of the wrapper's own state beside the simulator's (restored as saved).
+_BOOKKEEPING = ("_progress", "_success", "_terminated", "_truncated", "_last_observation", "_goal", "_last_info")
+
+
 class TextEnv(gym.Env[str, str]):
     """Base class of every agentrm-bench task.
 
@@ -183,15 +187,7 @@ class TextEnv(gym.Env[str, str]):
         if self._index is None:
             raise gym.error.ResetNeeded("Call reset() before snapshot().")
         native = self._native_state()
-        bookkeeping = (
-            self._progress,
-            self._success,
-            self._terminated,
-            self._truncated,
-            self._last_observation,
-            self._goal,
-            self._last_info,
-        )
+        bookkeeping = tuple(getattr(self, name) for name in _BOOKKEEPING)
         return Snapshot(self._index, self._reset_seed, tuple(self._actions), copy.deepcopy(native), bookkeeping)
 
     def restore(self, snapshot: Snapshot) -> tuple[str, dict]:
@@ -210,15 +206,8 @@ class TextEnv(gym.Env[str, str]):
 
     def _restored(self, snapshot: Snapshot) -> tuple[str, dict]:
         self._actions = list(snapshot.actions)
-        (
-            self._progress,
-            self._success,
-            self._terminated,
-            self._truncated,
-            self._last_observation,
-            self._goal,
-            self._last_info,
-        ) = snapshot.bookkeeping
+        for name, value in zip(_BOOKKEEPING, snapshot.bookkeeping, strict=True):
+            setattr(self, name, value)
         return self._last_observation, copy.deepcopy(self._last_info)  # the info its last step gave
 
     # ----------------------------------------------------------------- properties

@@ -417,39 +417,33 @@ def _alfworld_mover(messages, sample: int, seed: int | None) -> str:  # noqa: AN
     return f"Thought: I look at {place}.\nAction: go to {place}"
 
 
-def test_alfworld_beam_search_on_engine_states_against_replay(benchmark):
-    """Beam search (width 2, 3 expansions, scripted model, oracle reward model, 12 turns) on ALFWorld,
-    branching by the engine's own states against branching by replaying the prefix: at least 5x faster.
-    Measured 0.10-0.11x (under load ~2) on game 0."""
-    pytest.importorskip("alfworld", reason="the engine is not installed: pip install 'agentrm-bench[alfworld]'")
-    from agentrm_bench.envs.alfworld import games as alfworld_games
+def _beam_against_replay(benchmark, label: str, env_id: str, task: str, mover, limit: float, rounds: int, **make):  # noqa: ANN001
+    """Beam search (width 2, 3 expansions, scripted ``mover``, oracle reward model, 12 turns) on instance 0,
+    branching by the task's native states against an identical env whose every restore replays the prefix."""
     from agentrm_bench.episode import play
     from agentrm_bench.llm.scripted import ScriptedLLM
     from agentrm_bench.search.policy import BeamPolicy
 
-    from ..conftest import data_file
-
-    data_file("alfworld", alfworld_games.game_path("test", alfworld_games.games("test")[0][0]))
     policy = BeamPolicy(model="scripted", rm="oracle", beam_width=2, expansions=3)
-    policy._llm = ScriptedLLM(_alfworld_mover)
-    native, replaying = (gym.make("agentrm/ALFWorld-v0", max_turns=12) for _ in range(2))
+    policy._llm = ScriptedLLM(mover)
+    native, replaying = (gym.make(env_id, max_turns=12, **make) for _ in range(2))
     replaying.unwrapped._native_state = lambda: None  # every restore replays the prefix
     counts = []
 
     def search(env: gym.Env) -> None:
-        record = play(policy, env, policy_name="beam", task="alfworld", index=0, seed=0)
+        record = play(policy, env, policy_name="beam", task=task, index=0, seed=0)
         assert record.error is None and record.turns == 12
-        counts.append(record.extra.get("restores"))
+        counts.append((record.extra.get("restores"), tuple(record.actions)))
 
     try:
         for env in (native, replaying):
-            env.reset(options={"index": 0})  # the engine started and the game loaded before timing
+            env.reset(options={"index": 0})  # the simulator started and the instance loaded before timing
         ratio = measure(
-            f"ALFWorld beam search, engine states / replayed prefixes (12 turns; {_load()})",
+            f"{label} / replayed prefixes (12 turns; {_load()})",
             lambda: search(native),
             lambda: search(replaying),
-            0.2,
-            3,
+            limit,
+            rounds,
             warm_up=False,
         )
         assert len(set(counts)) == 1  # both searches went the same way
@@ -457,6 +451,20 @@ def test_alfworld_beam_search_on_engine_states_against_replay(benchmark):
         native.close()
         replaying.close()
     check(benchmark, ratio)
+
+
+def test_alfworld_beam_search_on_engine_states_against_replay(benchmark):
+    """ALFWorld, branching by the engine's own states against replay: at least 5x faster.
+    Measured 0.10-0.14x (load 0.3-3.2) on game 0."""
+    pytest.importorskip("alfworld", reason="the engine is not installed: pip install 'agentrm-bench[alfworld]'")
+    from agentrm_bench.envs.alfworld import games as alfworld_games
+
+    from ..conftest import data_file
+
+    data_file("alfworld", alfworld_games.game_path("test", alfworld_games.games("test")[0][0]))
+    _beam_against_replay(
+        benchmark, "ALFWorld beam search, engine states", "agentrm/ALFWorld-v0", "alfworld", _alfworld_mover, 0.2, 3
+    )
 
 
 # ---------------------------------------------------------------------- branching on ScienceWorld's saved states
@@ -471,42 +479,22 @@ def _sciworld_mover(messages, sample: int, seed: int | None) -> str:  # noqa: AN
 
 
 def test_sciworld_beam_search_on_saved_states_against_replay(benchmark):
-    """Beam search (width 2, 3 expansions, scripted model, oracle reward model, 12 turns) on ScienceWorld,
-    branching by states saved in the simulator's JVM against replaying the prefix. Measured 0.20x idle
-    (load 1.1), 0.24-0.35x under load 3-5: the 47 steps themselves (the simulator's listings) are most of
-    what is left; the limit catches a return to replaying without failing a loaded machine."""
+    """ScienceWorld (test-eto problem 0), branching by states saved in the simulator's JVM against replay.
+    Measured 0.20x idle (load 1.1), 0.24-0.35x under load 3-5: the 47 steps themselves (the simulator's
+    listings) are most of what is left; the limit catches a return to replaying without failing a loaded
+    machine."""
     pytest.importorskip("scienceworld", reason="the simulator is not installed: pip install 'agentrm-bench[sciworld]'")
     from agentrm_bench.envs.sciworld import states
-    from agentrm_bench.episode import play
-    from agentrm_bench.llm.scripted import ScriptedLLM
-    from agentrm_bench.search.policy import BeamPolicy
 
     if states.class_path() is None:
         pytest.skip(f"saved states unavailable: {states.unavailable_reason()}")
-    policy = BeamPolicy(model="scripted", rm="oracle", beam_width=2, expansions=3)
-    policy._llm = ScriptedLLM(_sciworld_mover)
-    native, replaying = (gym.make("agentrm/ScienceWorld-v0", split="test-eto", max_turns=12) for _ in range(2))
-    replaying.unwrapped._native_state = lambda: None  # every restore replays the prefix
-    counts = []
-
-    def search(env: gym.Env) -> None:
-        record = play(policy, env, policy_name="beam", task="sciworld", index=0, seed=0)
-        assert record.error is None and record.turns == 12
-        counts.append((record.extra.get("restores"), tuple(record.actions)))
-
-    try:
-        for env in (native, replaying):
-            env.reset(options={"index": 0})  # the JVM started and the problem loaded before timing
-        ratio = measure(
-            f"ScienceWorld beam search, saved states / replayed prefixes (12 turns; {_load()})",
-            lambda: search(native),
-            lambda: search(replaying),
-            0.5,
-            2,
-            warm_up=False,
-        )
-        assert len(set(counts)) == 1  # both searches went the same way
-    finally:
-        native.close()
-        replaying.close()
-    check(benchmark, ratio)
+    _beam_against_replay(
+        benchmark,
+        "ScienceWorld beam search, saved states",
+        "agentrm/ScienceWorld-v0",
+        "sciworld",
+        _sciworld_mover,
+        0.5,
+        2,
+        split="test-eto",
+    )

@@ -114,16 +114,7 @@ public final class AgentrmStates {
         return true;
     }
 
-    /** Forget every saved state (a new problem was loaded). */
-    public synchronized void clear() {
-        saved.clear();
-    }
-
-    public synchronized int kept() {
-        return saved.size();
-    }
-
-    /** Objects copied and lambdas shared so far (for the wrapper's tests and measurements). */
+    /** Objects copied, lambdas shared and copies redone (the collector ran) so far: for measuring. */
     public synchronized long[] stats() {
         return new long[] {copiedObjects, sharedLambdas, retries};
     }
