@@ -1,12 +1,22 @@
 """Helpers for the tests against a real model server: what the server says it holds, and runs against it.
 
-vLLM's Prometheus endpoint (``/metrics`` beside ``/v1``) counts the requests it is decoding
-(``vllm:num_requests_running``) and those queued behind them (``vllm:num_requests_waiting``): the load as
-the server sees it, whatever the client believes it sent.
+Two counts, both the server's own, whatever the client believes it sent:
+
+- ``/load`` (vLLM started with ``--enable-server-load-tracking``, as ``.ci/llm-server`` does): the requests
+  the server holds, from the moment its HTTP front end accepts one until its answer is sent. This is what
+  the load tests require: a client that fails to keep its episodes' requests in flight (an event loop
+  blocked by environment steps, a batch barrier) shows here.
+- ``/metrics``: the requests its engine is decoding (``vllm:num_requests_running``) and those queued
+  behind them (``vllm:num_requests_waiting``). Reported, not required: on two cores the engine's two
+  threads and the front end (chat template, tokenizing, detokenizing) share the CPU, and how many requests
+  sit in the front end rather than the engine at any moment is the server's own scheduling. A CI run
+  measured a median of 20 running while the client kept 64 in flight throughout.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import re
 import statistics
 import threading
@@ -41,13 +51,24 @@ def server_counts(url: str) -> tuple[float, float] | None:
     return values["num_requests_running"], values.get("num_requests_waiting", 0.0)
 
 
+def server_load(url: str) -> float | None:
+    """Requests the server holds (vLLM's ``/load`` with load tracking on), or None where it does not count them."""
+    try:
+        with urllib.request.urlopen(metrics_url(url).removesuffix("/metrics") + "/load", timeout=5) as answer:
+            value = json.loads(answer.read().decode()).get("server_load")
+    except (OSError, ValueError):
+        return None
+    return float(value) if isinstance(value, int | float) else None
+
+
 @dataclass
 class Sampler:
-    """Polls the server's gauges every ``period`` seconds in a thread, while a run is in progress."""
+    """Polls the server's counts every ``period`` seconds in a thread, while a run is in progress: each sample
+    is (running in the engine, waiting in the engine, held by the server; NaN where it does not count)."""
 
     url: str
     period: float = 0.25
-    samples: list[tuple[float, float]] = field(default_factory=list)
+    samples: list[tuple[float, float, float]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     def __enter__(self) -> Sampler:
@@ -63,11 +84,24 @@ class Sampler:
         while not self._stop.wait(self.period):
             counts = server_counts(self.url)
             if counts is not None:
-                self.samples.append(counts)
+                held = server_load(self.url)
+                self.samples.append((*counts, math.nan if held is None else held))
 
-    def busy(self) -> list[tuple[float, float]]:
+    def busy(self) -> list[tuple[float, float, float]]:
         """The samples with something at the server (between the run's model calls and its end)."""
-        return [s for s in self.samples if s[0] + s[1] > 0]
+        return [s for s in self.samples if s[0] + s[1] > 0 or s[2] > 0]
+
+    def counts_held(self) -> bool:
+        """Whether the server counted held requests: ``/load`` answers 0 without load tracking, so a server
+        that never reported one while its engine was decoding does not count them."""
+        return any(s[2] > 0 for s in self.samples)
+
+    def median_held(self) -> float:
+        """Median requests the server held (NaN where it does not count them)."""
+        if not self.counts_held():
+            return math.nan
+        busy = self.busy()
+        return statistics.median(s[2] for s in busy) if busy else 0.0
 
     def median_running(self) -> float:
         busy = self.busy()
@@ -93,10 +127,11 @@ class Played:
     def describe(self) -> str:
         busy = self.sampler.busy()
         peak = max((s[0] for s in busy), default=0)
+        held = f"median {self.sampler.median_held():.0f} held, " if self.sampler.counts_held() else ""
         return (
             f"{self.finished} episodes in {self.seconds:.1f} s, {self.tokens_per_second:.1f} tokens/s; at the server: "
-            f"median {self.sampler.median_running():.0f} running, {self.sampler.median_at_server():.0f} running or "
-            f"waiting, peak {peak:.0f} running ({len(busy)} samples)"
+            f"{held}in its engine median {self.sampler.median_running():.0f} running, "
+            f"{self.sampler.median_at_server():.0f} running or waiting, peak {peak:.0f} running ({len(busy)} samples)"
         )
 
 
