@@ -70,6 +70,32 @@ def test_micro_batcher_merges_concurrent_requests():
     assert seen == [[1, 2, 3, 4, 5]]
 
 
+def test_micro_batcher_bounds_a_batch_by_the_cost_of_its_rows():
+    seen = []
+
+    def run(rows):
+        seen.append(list(rows))
+        return list(rows)
+
+    # Costs are the rows themselves; at most 10 a batch, a row costlier than that alone, order kept.
+    batcher = MicroBatcher(run, max_batch=8, window_s=0.01, row_cost=lambda r: r, max_cost=10)
+
+    async def main():
+        return await asyncio.gather(batcher.submit([4, 5]), batcher.submit([3, 12]), batcher.submit([1, 1]))
+
+    assert asyncio.run(main()) == [[4, 5], [3, 12], [1, 1]]
+    assert seen == [[4, 5], [3], [12], [1, 1]]
+
+
+def test_hf_batches_are_bounded_by_tokens(tiny_lm):
+    llm = make_llm(f"hf:{tiny_lm}", max_batch_tokens=1)  # every row is over the bound: one row a batch
+    bounded = llm.generate([CONV, SHORT, CONV], max_tokens=6)
+    assert llm._batcher.batches == [1, 1, 1]
+    unbounded = make_llm(f"hf:{tiny_lm}")
+    assert unbounded.generate([CONV, SHORT, CONV], max_tokens=6) == bounded
+    assert unbounded._batcher.batches == [3]
+
+
 def test_micro_batcher_hands_errors_to_every_waiter():
     def run(rows):
         raise RuntimeError("model exploded")

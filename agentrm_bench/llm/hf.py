@@ -52,6 +52,11 @@ class _Row:
     seed: int | None
 
 
+def _row_tokens(row: _Row | _Score) -> int:
+    """A row's share of a batch's memory: the tokens its keys and values will take."""
+    return len(row.prompt_ids) + row.max_tokens if isinstance(row, _Row) else 0
+
+
 class HFLLM(LLM):
     name = "hf"
     supports_logprobs = True
@@ -62,6 +67,7 @@ class HFLLM(LLM):
         *,
         trust_remote_code: bool = False,
         max_batch: int = 16,
+        max_batch_tokens: int = 16384,
         dtype: str = "float32",
         label: str | None = None,
         prepare: Callable[[], Path] | None = None,
@@ -82,7 +88,11 @@ class HFLLM(LLM):
         self.device_name = device  # auto: a CUDA device when there is one (the model moves there), else the CPU
         self._model: Any = None
         self._tokenizer: Any = None
-        self._batcher = MicroBatcher(self._run_batch, max_batch=max_batch)
+        # Memory follows a batch's tokens (keys and values: ~46 KB a token for the embedded model in float32),
+        # so batches are bounded by prompt + reply tokens as well as rows; scoring rows run one by one anyway.
+        self._batcher = MicroBatcher(
+            self._run_batch, max_batch=max_batch, row_cost=_row_tokens, max_cost=max_batch_tokens
+        )
         self.generated_tokens = 0
 
     # ------------------------------------------------------------------ loading
@@ -281,20 +291,23 @@ class HFLLM(LLM):
         import torch
 
         assert self._prefix is not None
-        last, layers = [], []
-        for row in rows:
+        last = []
+        batched: list[tuple[Any, Any]] = []  # per layer: the batch's keys, values (left-padded), filled row by row
+        for k, row in enumerate(rows):
             start, kv = self._prefix.lookup(row.prompt_ids)
             ids = torch.tensor([row.prompt_ids[start:]])
             positions = torch.arange(start, len(row.prompt_ids))[None]
             mask = torch.ones((1, len(row.prompt_ids)), dtype=torch.long)
             logits, cache = self._forward(ids, mask, positions, make_cache(kv))
             last.append(logits[0])
-            layers.append(cache_layers(cache))
-        batched = []
-        for per_layer in zip(*layers, strict=True):
-            keys = [_left_pad(k, width) for k, _ in per_layer]
-            values = [_left_pad(v, width) for _, v in per_layer]
-            batched.append((torch.cat(keys), torch.cat(values)))
+            # Copied into the batch at once, so that no more than one row's cache is held twice.
+            for layer, (keys, values) in enumerate(cache_layers(cache)):
+                if layer == len(batched):
+                    shape = (len(rows), keys.shape[1], width, keys.shape[3])
+                    batched.append((keys.new_zeros(shape), values.new_zeros((*shape[:3], values.shape[3]))))
+                batched[layer][0][k : k + 1, :, width - keys.shape[2] :] = keys
+                batched[layer][1][k : k + 1, :, width - values.shape[2] :] = values
+            del cache
         mask = torch.zeros((len(rows), width), dtype=torch.long)
         for k, row in enumerate(rows):
             mask[k, width - len(row.prompt_ids) :] = 1
@@ -343,13 +356,3 @@ class HFLLM(LLM):
 
 def _hits_stop(tail: str, stops: tuple[str, ...]) -> bool:
     return any(marker in tail for marker in stops)
-
-
-def _left_pad(tensor: Any, width: int) -> Any:
-    import torch
-
-    missing = width - tensor.shape[2]
-    if missing == 0:
-        return tensor
-    pad = torch.zeros((*tensor.shape[:2], missing, tensor.shape[3]), dtype=tensor.dtype, device=tensor.device)
-    return torch.cat([pad, tensor], dim=2)
