@@ -159,7 +159,24 @@ def _jericho_explain(action: str, what: str, ours: Any, upstream: Any) -> str | 
         return "interpreter command answered by the benchmark (writes files or ends the session upstream)"
     if cut_action(action) != agentboard_cut(action).strip():
         return "byte-safety guard: the interpreter gets printable ASCII (upstream passes the raw text)"
+    if what == "observation" and _alike_listings(ours, upstream):
+        return (
+            "valid actions built from objects in sorted order: another order, and where commands change the world "
+            "alike another one named (upstream's follow PYTHONHASHSEED)"
+        )
     return None
+
+
+def _alike_listings(ours: Any, upstream: Any) -> bool:
+    """Two "check valid actions" answers with as many actions and the same verbs: jericho names one command
+    per change of the world, the first of the most used verb among those alike, so the order in which it
+    meets the objects may change which object a command names, not how many commands there are or their verbs."""
+    from agentrm_bench.envs.jericho.text import VALID_ACTIONS_PREFIX
+
+    if not all(str(o).startswith(VALID_ACTIONS_PREFIX) for o in (ours, upstream)):
+        return False
+    listed = [str(o).removeprefix(VALID_ACTIONS_PREFIX).split(", ") for o in (ours, upstream)]
+    return sorted(a.split(" ")[0] for a in listed[0]) == sorted(a.split(" ")[0] for a in listed[1])
 
 
 # ----------------------------------------------------------------------------- PDDL

@@ -276,6 +276,35 @@ def test_check_valid_actions_lists_without_advancing_and_is_cached(env):
     assert env.step(env.expert_action())[0].startswith("North of House")  # the game goes on unchanged
 
 
+_LISTING = """
+import gymnasium as gym, agentrm_bench
+env = gym.make("agentrm/Jericho-v0")
+for index in (0, 11):
+    env.reset(options={"index": index})
+    env.step("look")
+    print(env.step("check valid actions")[0])
+"""
+
+
+def test_a_listing_is_the_same_in_every_process(env):
+    """jericho collects the objects it builds actions from in a set, so its own listing (order, and which
+    of two alike commands is named) differed between processes; ours must not (PYTHONHASHSEED 1, 2, 3
+    listed game 0's opening state in three orders before)."""
+    import os
+    import subprocess
+    import sys
+
+    data_file("jericho", "games/905.z5")  # game 0
+    answers = set()
+    for seed in ("1", "2", "3"):
+        environment = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-c", _LISTING], env=environment, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+        answers.add(done.stdout)
+    (listing,) = answers
+    assert listing.count(VALID_ACTIONS_PREFIX) == 2
+
+
 def test_the_text_is_cut_before_it_is_tested_for_check_valid_actions(env):
     """AgentBoard's task cuts the action (tasks/jericho.py parse_action) before its environment looks for
     "check" and "action" (jericho_env.py validate_check_valid_actions)."""

@@ -119,13 +119,37 @@ def valid_actions(frotz: Any, game: str) -> tuple[tuple[str, ...], bool]:
             _tagger.use_dictionary(frotz.get_dictionary())
         state = frotz.get_state()
         try:
-            actions = tuple(frotz.get_valid_actions(use_object_tree=True, use_ctypes=True, use_parallel=False))
+            actions = _valid_actions(frotz)
         finally:
             frotz.set_state(state)
         _cache[key] = actions
         if len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
         return actions, False
+
+
+def _valid_actions(frotz: Any) -> tuple[str, ...]:
+    """``FrotzEnv.get_valid_actions(use_object_tree=True, use_ctypes=True, use_parallel=False)``, step for
+    step, with one change: the interactive objects in sorted order.
+
+    jericho collects them in a ``set`` of strings, so its candidate actions -- and with them the order of
+    the listing and, where two commands change the world alike, which one represents them -- follow
+    Python's string hashing, which differs between processes (PYTHONHASHSEED): the same state listed
+    "take off clothing, take off watch" in one process and "take off watch, take off clothing" in
+    another. Sorted, a listing (and a prompt built from it) is the same in every process.
+    """
+    import jericho.util
+
+    if not frotz.is_fully_supported or not frotz.act_gen:
+        return tuple(frotz.get_valid_actions(use_object_tree=True, use_ctypes=True, use_parallel=False))  # warns
+    found = frotz._identify_interactive_objects(use_object_tree=True)
+    wildcard = found.pop("all", None)  # jericho adds it last
+    ordered = {desc: sorted(found[desc]) for desc in sorted(found)}
+    if wildcard is not None:
+        ordered["all"] = wildcard
+    candidates = frotz.act_gen.generate_actions(frotz._score_object_names(ordered))
+    groups = frotz._filter_candidate_actions(candidates, use_ctypes=True, use_parallel=False)
+    return tuple(max(group, key=jericho.util.verb_usage_count) for group in groups.values())
 
 
 def clear_cache() -> None:
