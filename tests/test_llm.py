@@ -87,6 +87,25 @@ def test_micro_batcher_bounds_a_batch_by_the_cost_of_its_rows():
     assert seen == [[4, 5], [3], [12], [1, 1]]
 
 
+def test_prefix_cache_keeps_no_entry_another_covers():
+    import numpy as np
+
+    from agentrm_bench.llm.kv_prefix import PrefixCache
+
+    def kv(ids):  # one layer; the "keys" hold the token ids, so a slice shows where it came from
+        keys = np.asarray(ids, dtype=float)[None, None, :, None]
+        return [(keys, keys)]
+
+    cache = PrefixCache(budget_tokens=100)
+    cache.store([1, 2, 3], kv([1, 2, 3]))
+    cache.store([1, 2, 3, 4, 5], kv([1, 2, 3, 4, 5]))  # the next turn replaces the last
+    cache.store([1, 2], kv([1, 2]))  # covered: not kept twice
+    cache.store([7, 8], kv([7, 8]))
+    assert cache.tokens == 7
+    length, found = cache.lookup([1, 2, 3, 4, 9])
+    assert length == 4 and found[0][0].ravel().tolist() == [1, 2, 3, 4]
+
+
 def test_hf_batches_are_bounded_by_tokens(tiny_lm):
     llm = make_llm(f"hf:{tiny_lm}", max_batch_tokens=1)  # every row is over the bound: one row a batch
     bounded = llm.generate([CONV, SHORT, CONV], max_tokens=6)

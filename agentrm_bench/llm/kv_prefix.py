@@ -64,9 +64,19 @@ class PrefixCache:
         return best, [(k[:, :, :best], v[:, :, :best]) for k, v in kv]
 
     def store(self, ids: list[int], kv: KV) -> None:
+        """Keep ``ids``' keys/values. An entry that is a prefix of another holds nothing the longer one does
+        not: a conversation's next turn replaces its last, and a prompt already covered is not kept twice
+        (both ate the budget before, and with it the entries that other rows would have reused)."""
         if len(ids) > self.budget_tokens:
             return
-        self._entries[self._next] = (np.asarray(ids), kv)
+        query = np.asarray(ids)
+        for key, (stored, _) in list(self._entries.items()):
+            if len(stored) >= len(query) and np.array_equal(stored[: len(query)], query):
+                self._entries.move_to_end(key)  # covered by a longer entry
+                return
+            if np.array_equal(query[: len(stored)], stored):
+                del self._entries[key]  # covered by this one
+        self._entries[self._next] = (query, kv)
         self._next += 1
         while self.tokens > self.budget_tokens:
             self._entries.popitem(last=False)
