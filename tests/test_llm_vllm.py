@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -26,15 +27,19 @@ def test_vllm_backend_generates_seeded_samples_and_scores_continuations():
     env = {**os.environ, "PYTHONPATH": str(REPO), "VLLM_CPU_KVCACHE_SPACE": "1", "HF_HUB_OFFLINE": "1"}
     command = [python, "-m", "tests.vllm_check", model]
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
-    if done.returncode < 0:
-        # vLLM's CPU engine was seen to abort once in a while ("terminate called without an active
-        # exception", SIGABRT): an engine crash, not a backend answer. Say so in the log and try once more;
-        # a second crash fails the test. (The aborts seen in CI came at exit, after the check's line was
-        # printed; tests/vllm_check.py now leaves without the interpreter's teardown.)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("VLLM_CHECK ")]
+    if done.returncode < 0 and lines:
+        # vLLM 0.32 (CPU) was seen to abort ("terminate called without an active exception", SIGABRT) in its
+        # teardown at interpreter exit, after the check had printed every answer: 2 of 3 runs right after
+        # the Docker engine started, as in CI. The answers are judged; the abort is said in the log.
+        print(f"vllm aborted at exit (signal {-done.returncode}) after the check's line was printed")
+    elif done.returncode < 0:
+        # An abort before the line: an engine crash, not a backend answer. Said in the log and tried once
+        # more; a second crash fails the test.
         print(f"vllm engine died by signal {-done.returncode}; retrying once:\n{done.stderr[-1500:]}")
         done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("VLLM_CHECK ")]
-    assert done.returncode == 0 and lines, done.stderr[-3000:]
+        lines = [line for line in done.stdout.splitlines() if line.startswith("VLLM_CHECK ")]
+    assert lines and (done.returncode == 0 or done.returncode == -signal.SIGABRT), done.stderr[-3000:]
     report = json.loads(lines[-1].removeprefix("VLLM_CHECK "))
     assert report["shape"] == [2, 2, 2, 2] and all(isinstance(t, str) for t in report["texts"])
     assert report["tokens"] > 0 and report["greedy"].strip()
