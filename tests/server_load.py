@@ -32,8 +32,12 @@ from agentrm_bench.records import read_records
 _GAUGE = re.compile(r"^vllm:(num_requests_running|num_requests_waiting)\{[^}]*\}\s+([0-9.eE+-]+)$", re.M)
 
 
+def _server_root(url: str) -> str:
+    return url.rstrip("/").removesuffix("/v1")
+
+
 def metrics_url(url: str) -> str:
-    return url.rstrip("/").removesuffix("/v1") + "/metrics"
+    return _server_root(url) + "/metrics"
 
 
 def server_counts(url: str) -> tuple[float, float] | None:
@@ -54,7 +58,7 @@ def server_counts(url: str) -> tuple[float, float] | None:
 def server_load(url: str) -> float | None:
     """Requests the server holds (vLLM's ``/load`` with load tracking on), or None where it does not count them."""
     try:
-        with urllib.request.urlopen(metrics_url(url).removesuffix("/metrics") + "/load", timeout=5) as answer:
+        with urllib.request.urlopen(_server_root(url) + "/load", timeout=5) as answer:
             value = json.loads(answer.read().decode()).get("server_load")
     except (OSError, ValueError):
         return None
