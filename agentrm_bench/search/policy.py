@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import rewards
 from ..llm import SPECS as llm_specs
-from ..llm import check_spec, make_llm
+from ..llm import check_spec, make_llm, trained_prompt
 from ..llm.base import LLM, ModelSpecError, run_sync
 from ..policies import Policy
 from ..prompts.react import ReActPrompter
@@ -48,7 +48,7 @@ class SearchPolicy(Policy):
         temperature: float | None = None,
         max_tokens: int | None = None,
         show_actions: bool = False,
-        example: bool = True,
+        example: bool | None = None,
         rm_options: dict[str, Any] | None = None,
         model_options: dict[str, Any] | None = None,
         history: int | None = None,
@@ -66,7 +66,8 @@ class SearchPolicy(Policy):
         elif self.search_strategy.needs_rm:
             raise ModelSpecError(f"{self.strategy} needs a reward model: --rm {' | '.join(rewards.usages())}")
         if max_tokens is None:  # a reply is two short lines; the small embedded model rambles if let
-            max_tokens = EMBEDDED_MAX_TOKENS if model in (None, "default") else DEFAULT_MAX_TOKENS
+            embedded = llm_specs.parse(model or "default")[0] == "default"
+            max_tokens = EMBEDDED_MAX_TOKENS if embedded else DEFAULT_MAX_TOKENS
         if not isinstance(max_tokens, int) or max_tokens < 1:
             raise ModelSpecError(f"max_tokens must be a positive integer, got {max_tokens!r}")
         self.model_spec = model or "default"
@@ -74,7 +75,10 @@ class SearchPolicy(Policy):
         self.temperature = float(temperature)
         self.max_tokens = max_tokens
         self.show_actions = bool(show_actions)
-        self.example = bool(example)
+        trained = trained_prompt(model)  # a fine-tuned policy is prompted as it was trained unless told otherwise
+        self.example = bool(trained.get("example", True) if example is None else example)
+        if history is None:
+            history = trained.get("history")
         if history is not None and (not isinstance(history, int) or history < 0):
             raise ModelSpecError(f"history must be a number of steps >= 0, got {history!r}")
         self.history = history  # steps shown to the model (None: all); a policy fine-tuned on a window uses it
