@@ -75,11 +75,30 @@ def test_shrink_refuses_what_it_cannot_do(tmp_path, capsys):
 @pytest.mark.parametrize("folder", SHIPPED, ids=lambda p: p.name)
 def test_the_shipped_adapters_are_small_and_self_contained(folder):
     assert (folder / ADAPTER_WEIGHTS).stat().st_size <= 5_000_000  # the issue's bound for committed adapters
-    record = json.loads((folder / "shrink.json").read_text())
-    assert record["rank"] == json.loads((folder / ADAPTER_CONFIG).read_text())["r"] == 8
+    assert json.loads((folder / ADAPTER_CONFIG).read_text())["r"] == 8
     for path in folder.iterdir():  # provenance, but no path of the machine that made them
         if path.suffix == ".json":
-            assert "/work/" not in path.read_text() and "/tmp/" not in path.read_text(), path.name
+            text = path.read_text()
+            assert not any(root in text for root in ("/work/", "/tmp/", "/root/", "/home/")), path.name
+
+
+def test_the_shipped_rm_reads_our_own_template_so_it_needs_no_upstream_file():
+    """AgentRM's template is an upstream file the repository may not hold; the shipped RM was trained on
+    ours, and an explicit RM scores in the template its training recorded unless told otherwise."""
+    from agentrm_bench.rewards.explicit import trained_input
+
+    assert trained_input(embedded.SFT_EXPLICIT_RM) == {"template": "own", "variant": "wo_turninfo"}
+    assert json.loads((embedded.SFT_POLICY / "shrink.json").read_text())["rank"] == 8
+
+
+def test_an_explicit_rm_folder_without_a_training_manifest_keeps_agentrm_s_template(tmp_path):
+    from agentrm_bench.rewards.explicit import trained_input
+
+    assert trained_input(tmp_path) == {}
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"command": "train rm explicit", "settings": {"template": "own", "variant": "turninfo"}})
+    )
+    assert trained_input(tmp_path) == {"template": "own", "variant": "turninfo"}
 
 
 def test_a_fine_tuned_policy_is_prompted_as_it_was_trained(tmp_path):

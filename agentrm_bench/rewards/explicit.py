@@ -22,6 +22,21 @@ from .agentrm_format import conversations
 from .base import RewardModel, RewardModelIdentity
 
 
+def trained_input(folder: Path) -> dict[str, str]:
+    """The input template (``template``, ``variant``) ``train rm --kind explicit`` recorded in the folder's
+    manifest; empty for a folder it did not write (AgentRM's released checkpoints: their own template)."""
+    import json
+
+    try:
+        row = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    settings = row.get("settings") if isinstance(row, dict) and row.get("command") == "train rm explicit" else None
+    if not isinstance(settings, dict):
+        return {}
+    return {k: settings[k] for k in ("template", "variant") if isinstance(settings.get(k), str)}
+
+
 class ExplicitRM(RewardModel):
     kind = "explicit"
 
@@ -29,15 +44,16 @@ class ExplicitRM(RewardModel):
         self,
         path: str | Path,
         *,
-        template: str = "agentrm",
-        variant: str = "wo_turninfo",
+        template: str | None = None,
+        variant: str | None = None,
         max_turns: int | None = None,
         trust_remote_code: bool = False,
         max_batch: int = 8,
     ):
         self.path = check_model_dir(path)
-        self.template = template
-        self.variant = variant
+        trained = trained_input(self.path)  # score in the form the model was trained on, unless told otherwise
+        self.template = template or trained.get("template", "agentrm")
+        self.variant = variant or trained.get("variant", "wo_turninfo")
         self.max_turns = max_turns
         self.trust_remote_code = trust_remote_code
         self._model: Any = None
