@@ -33,7 +33,7 @@ def run_cli(capsys, *argv):
             ["--policy", "nope"],
             "unknown policy 'nope'; known: expert, random, noisy-expert, noop, greedy, best-of-n, beam, search",
         ),
-        (["--policy", "greedy", "--model", "nope"], "unknown model spec 'nope': use default, hf:PATH, vllm:PATH"),
+        (["--policy", "greedy", "--model", "nope"], "unknown model spec 'nope': use default[:sft], hf:PATH, vllm:PATH"),
         (
             ["--policy", "best-of-n", "--model", "scripted", "--rm", "nope"],
             "unknown reward model 'nope': use explicit:PATH, implicit:POLICY,REF, judge:MODEL, oracle or",
