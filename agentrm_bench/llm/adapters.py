@@ -108,18 +108,21 @@ def _head_settings(folder: Path) -> dict[str, Any]:
     return {"num_labels": int(head)} if head is not None else {}
 
 
+def training_manifest(folder: str | Path, command: str) -> dict[str, Any]:
+    """The manifest ``command`` (``train policy``, ``train rm explicit``, ...) wrote in ``folder``; empty
+    when the folder holds none, or another command's."""
+    try:
+        row = json.loads((Path(folder) / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return row if isinstance(row, dict) and row.get("command") == command else {}
+
+
 def trained_prompt(folder: str | Path) -> dict[str, Any]:
     """The prompt settings (``example``, ``history``) a policy in ``folder`` was fine-tuned on, as ``train
     policy`` recorded them in its manifest; empty for any other folder. A fine-tuned policy prompted
     otherwise (an in-context example it never saw, a longer history) is run off its training distribution."""
-    manifest = Path(folder) / "manifest.json"
-    try:
-        row = json.loads(manifest.read_text())
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(row, dict) or row.get("command") != "train policy":
-        return {}
-    found = (row.get("outputs") or {}).get("policy_args")
+    found = (training_manifest(folder, "train policy").get("outputs") or {}).get("policy_args")
     return {k: v for k, v in found.items() if k in ("example", "history")} if isinstance(found, dict) else {}
 
 

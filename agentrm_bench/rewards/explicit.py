@@ -25,13 +25,9 @@ from .base import RewardModel, RewardModelIdentity
 def trained_input(folder: Path) -> dict[str, str]:
     """The input template (``template``, ``variant``) ``train rm --kind explicit`` recorded in the folder's
     manifest; empty for a folder it did not write (AgentRM's released checkpoints: their own template)."""
-    import json
+    from ..llm.adapters import training_manifest
 
-    try:
-        row = json.loads((folder / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    settings = row.get("settings") if isinstance(row, dict) and row.get("command") == "train rm explicit" else None
+    settings = training_manifest(folder, "train rm explicit").get("settings")
     if not isinstance(settings, dict):
         return {}
     return {k: settings[k] for k in ("template", "variant") if isinstance(settings.get(k), str)}
