@@ -32,7 +32,7 @@ def test_vllm_backend_generates_seeded_samples_and_scores_continuations():
         # vLLM 0.32 (CPU) was seen to abort ("terminate called without an active exception", SIGABRT) in its
         # teardown at interpreter exit, after the check had printed every answer: 2 of 3 runs right after
         # the Docker engine started, as in CI. The backend now shuts the engine down itself at exit (atexit;
-        # no abort in 4 runs since, nor in 2 before it: the abort was never reproduced at will), so this
+        # no abort in 3 runs since, nor in 2 before it: the abort was never reproduced at will), so this
         # is kept for a recurrence: the answers are judged, and the abort is said in the log.
         print(f"vllm aborted at exit (signal {-done.returncode}) after the check's line was printed")
     elif done.returncode < 0:
