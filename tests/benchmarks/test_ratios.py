@@ -1,7 +1,7 @@
 """The regression checks CI runs: each of our paths against its floor, as a ratio measured in this run.
 
 Run them with ``pytest tests/benchmarks/test_ratios.py --benchmark-only`` (9 minutes on an idle 2-core
-machine, 4 of them ScienceWorld's workers); each prints one verdict line at the end. Limits are the
+machine, 5 of them ScienceWorld's workers); each prints one verdict line at the end. Limits are the
 measured ratio with room for noise on a loaded 2-core machine, so they catch a regression (a per-step
 copy, a sync per record, a worker that imports everything again) on any machine; the workers' speed-up
 is held to its target only where the machine is idle, since two processes get only what other jobs
@@ -330,7 +330,7 @@ def test_two_workers_against_one_process_on_sciworld(benchmark, tmp_path_factory
     process start-up that cost most before forkserver workers and gold paths cached on disk). Measured on
     the 2-core machine: 0.55x idle (load 1.0; 33.5 s against 60.5 s per round), 0.57x at load 1.2-1.8;
     the whole 90-problem split 1.95x.
-    Three rounds without a warm-up (~4 minutes): the median leaves out a first round that fills an empty
+    Three rounds without a warm-up (5-6 minutes): the median leaves out a first round that fills an empty
     gold-path cache."""
     pytest.importorskip("scienceworld", reason="the simulator is not installed: pip install 'agentrm-bench[sciworld]'")
     idle = os.getloadavg()[0] < 0.5 * (os.cpu_count() or 1)
