@@ -357,6 +357,38 @@ def test_explicit_rm_adapter_with_agentrm_template_loads_as_explicit_rm(tmp_path
     assert len(scores) == 4 and len(set(scores)) > 1
 
 
+def test_an_rm_adapter_loads_without_transformers_calling_its_head_missing(tmp_path, tiny_lm):
+    """Building a value head's base from a causal LM makes transformers report the head (``score``) as
+    "MISSING ... newly initialized": false for an adapter that saved the head, and it read as an untrained
+    RM in every run's output. The report is silenced for such adapters only; the head still loads."""
+    import logging
+
+    from transformers.utils import logging as transformers_logging
+
+    from agentrm_bench.rewards import make_rm
+    from agentrm_bench.training import loop, rm_explicit
+    from agentrm_bench.training.chat_format import trajectory_from_json
+
+    data = _labelled(tmp_path / "data", 2)
+    schedule = loop.Schedule(epochs=1, batch_size=4, lr=1e-2)
+    rm_explicit.train_explicit(
+        data, tmp_path / "rm", base=f"hf:{tiny_lm}", schedule=schedule, lora_r=4, template="own", show_progress=False
+    )
+    reports: list[str] = []
+    collector = logging.Handler()
+    collector.emit = lambda record: reports.append(record.getMessage())
+    library = transformers_logging.get_logger("transformers")  # the library's root: its records stop there
+    library.addHandler(collector)
+    try:
+        rm = make_rm(f"explicit:{tmp_path / 'rm'}", template="own")
+        scores = rm.score([trajectory_from_json(r) for r in _rows(data / "values.jsonl")])
+    finally:
+        library.removeHandler(collector)
+    assert not [r for r in reports if "LOAD REPORT" in r or "MISSING" in r]
+    assert len(set(scores)) > 1  # the trained head, not a constant
+    assert transformers_logging.get_verbosity() != transformers_logging.ERROR  # the verbosity was put back
+
+
 def test_implicit_rm_trains_on_outcomes_and_loads_as_implicit_rm(tmp_path, tiny_policy):
     from agentrm_bench.rewards import make_rm
     from agentrm_bench.training import loop, rm_implicit

@@ -11,7 +11,9 @@ weights, so inference costs what the base model costs.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +96,31 @@ def load_model(auto_class: Any, folder: str | Path, **kwargs: Any) -> Any:
         if auto_class is not AutoModelForCausalLM:
             base = _rebuild_as(auto_class, base, kwargs)
     else:
-        base = auto_class.from_pretrained(base_path, use_safetensors=True, local_files_only=True, **kwargs)
+        with _quiet_if_the_adapter_brings_the_head(folder):
+            base = auto_class.from_pretrained(base_path, use_safetensors=True, local_files_only=True, **kwargs)
     model = PeftModel.from_pretrained(base, folder, is_trainable=False)
     return model.merge_and_unload()
+
+
+@contextlib.contextmanager
+def _quiet_if_the_adapter_brings_the_head(folder: Path) -> Iterator[None]:
+    """Silence transformers' load report while a value head's base is built from a causal LM: the report
+    says the head (``score``) is "MISSING ... newly initialized ... consider training", which reads as an
+    untrained reward model in every run's output, yet the adapter saved that head (``modules_to_save``)
+    and loads it next. Load errors still raise; other folders keep the report."""
+    config = folder / "adapter_config.json"
+    saved = (json.loads(config.read_text()).get("modules_to_save") or []) if config.is_file() else []
+    if "score" not in saved:
+        yield
+        return
+    from transformers.utils import logging as transformers_logging
+
+    verbosity = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        transformers_logging.set_verbosity(verbosity)
 
 
 def _head_settings(folder: Path) -> dict[str, Any]:
