@@ -163,7 +163,7 @@ def _babyai_walk(env, index: int, choose, turns: int):  # noqa: ANN001, ANN202
 def test_the_shipped_rm_ranks_the_expert_above_a_random_walk_on_test_rows():
     """The shipped RM loads as trained (adapter, value head, template) and orders the obvious: on 8 BabyAI
     test rows (never trained on), the expert's successful episode above a random walk of the same length;
-    a broken load orders these at chance (all 8 right: 1 in 256). Measured 8 of 8, smallest margin 0.24.
+    a broken load orders these at chance (all 8 right: 1 in 256). 8 of 8 with AgentBoard's annotations and without.
     Not a test of the policy's candidates (the RM it replaced passed too, by margins down to 0.002); those
     numbers are in llm/sft/README.md. ~45 s on 2 cores, hence slow."""
     import random
@@ -180,13 +180,18 @@ def test_the_shipped_rm_ranks_the_expert_above_a_random_walk_on_test_rows():
     env = gym.make("agentrm/BabyAI-v0")
     rng = random.Random(0)
     pairs = []
-    for index in range(0, 112, 14):
+    for index in range(0, 112, 7):  # the first 8 rows of every 7th whose expert succeeds in 30 turns
         expert = _babyai_walk(env, index, lambda e: e.unwrapped.expert_action(), 30)
+        if not expert.success:  # with AgentBoard's annotations row 28's expert does not: its subgoals decide
+            continue
         walk = _babyai_walk(
             env, index, lambda e: rng.choice(["turn left", "turn right", "move forward"]), len(expert.steps)
         )
-        assert expert.success and not walk.success
+        assert not walk.success
         pairs.append((expert, walk))
+        if len(pairs) == 8:
+            break
+    assert len(pairs) == 8
     scores = rewards.make_rm("explicit:default").score([t for pair in pairs for t in pair])
     above = [scores[2 * k] > scores[2 * k + 1] for k in range(len(pairs))]
     assert all(above), list(zip(scores[0::2], scores[1::2], strict=True))
