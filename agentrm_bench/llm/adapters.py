@@ -108,9 +108,7 @@ def _quiet_if_the_adapter_brings_the_head(folder: Path) -> Iterator[None]:
     says the head (``score``) is "MISSING ... newly initialized ... consider training", which reads as an
     untrained reward model in every run's output, yet the adapter saved that head (``modules_to_save``)
     and loads it next. Load errors still raise; other folders keep the report."""
-    config = folder / "adapter_config.json"
-    saved = (json.loads(config.read_text()).get("modules_to_save") or []) if config.is_file() else []
-    if "score" not in saved:
+    if "score" not in (json.loads((folder / ADAPTER_CONFIG).read_text()).get("modules_to_save") or []):
         yield
         return
     from transformers.utils import logging as transformers_logging
